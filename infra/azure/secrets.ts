@@ -1,0 +1,14 @@
+/**
+ * The names of every secret in Key Vault. Key Vault is the source of truth; the cluster reads these
+ * through the Secrets Store CSI driver (see infra/kubernetes/secretSync.ts).
+ */
+export const VAULT_SECRETS = {
+  grafanaAdminPassword: "grafana-admin-password",
+  postgresAdminPassword: "postgres-admin-password",
+  pagerdutyRoutingKey: "pagerduty-routing-key",
+  slackWebhookUrl: "slack-webhook-url",
+  heartbeatUrl: "heartbeat-url",
+  redisAccessKey: "redis-access-key",
+} as const;
+
+export type VaultSecretName = (typeof VAULT_SECRETS)[keyof typeof VAULT_SECRETS];

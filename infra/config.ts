@@ -1,0 +1,459 @@
+/**
+ * The stack configuration: one schema for everything, parsed and validated once at program start.
+ *
+ * Dev and prod differ only by their stack files (Pulumi.<stack>.yaml). Anything a component needs comes
+ * from the frozen object returned here; components never read `pulumi.Config` themselves.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { contains, overlaps, parseCidr, parseIp } from "./cidr";
+
+/** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
+export const PROJECT = "monitoring-platform";
+
+/** Azure regions we accept (a typo such as "westeruope" must fail here, not in ARM after 10 minutes). */
+export const AZURE_REGIONS = [
+  "australiaeast",
+  "brazilsouth",
+  "canadacentral",
+  "centralindia",
+  "centralus",
+  "eastasia",
+  "eastus",
+  "eastus2",
+  "francecentral",
+  "germanywestcentral",
+  "italynorth",
+  "japaneast",
+  "koreacentral",
+  "northeurope",
+  "norwayeast",
+  "polandcentral",
+  "southafricanorth",
+  "southcentralus",
+  "southeastasia",
+  "spaincentral",
+  "swedencentral",
+  "switzerlandnorth",
+  "uaenorth",
+  "uksouth",
+  "westeurope",
+  "westus2",
+  "westus3",
+] as const;
+
+// Standard_D4s_v5, Standard_D8ds_v5, Standard_B2s, Standard_E16as_v6, Standard_D2pds_v6 ...
+const VM_SIZE_RE = /^Standard_[A-Z]{1,3}\d{1,3}(-\d{1,3})?[a-z]*(_v\d)?$/;
+const IMAGE_TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DNS_LABEL_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DURATION_RE = /^\d+(s|m|h|d|w)$/;
+const QUANTITY_RE = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/;
+const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
+  message: "must be an IPv4 network in CIDR notation with no host bits set, e.g. 10.20.0.0/16",
+});
+const vmSize = z.string().regex(VM_SIZE_RE, {
+  message: "must be an Azure VM size such as Standard_D4ds_v5 (case-sensitive, with the Standard_ prefix)",
+});
+const duration = (example: string) =>
+  z.string().regex(DURATION_RE, { message: `must be a Prometheus duration such as ${example}` });
+const quantity = (example: string) =>
+  z.string().regex(QUANTITY_RE, { message: `must be a Kubernetes quantity such as ${example}` });
+const hhmm = z.string().regex(HHMM_RE, { message: "must be a 24-hour time HH:MM, e.g. 09:00" });
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be an IANA time zone such as Europe/Berlin or America/New_York" },
+);
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((u) => u.startsWith("https://"), { message: "must be an https:// URL" });
+
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+const MAINTENANCE_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
+
+const networkSchema = z.strictObject({
+  /** Address space of the VNet. */
+  vnetCidr: cidr,
+  /** Subnet for AKS nodes (pods use the overlay podCidr, so this can stay small). */
+  aksNodesCidr: cidr,
+  /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+  postgresCidr: cidr,
+  /** Subnet for private endpoints (Key Vault, Redis). */
+  endpointsCidr: cidr,
+  /** Azure CNI overlay pod range; must not overlap the VNet. */
+  podCidr: cidr,
+  /** Kubernetes service range; must not overlap the VNet or pod range. */
+  serviceCidr: cidr,
+  /** Cluster DNS service IP, inside serviceCidr. */
+  dnsServiceIp: z.string().refine((s) => parseIp(s) !== undefined, { message: "must be an IPv4 address" }),
+});
+
+const aksSchema = z.strictObject({
+  /** Kubernetes minor version only ("1.33"): patch versions come from the auto-upgrade channel. */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, {
+    message: 'must be a Kubernetes minor version such as "1.33" (no patch: auto-upgrade owns patches)',
+  }),
+  tier: z.enum(["Free", "Standard"]),
+  systemPool: z.strictObject({ vmSize, count: int(1, 10) }),
+  userPool: z.strictObject({ vmSize, minCount: int(1, 100), maxCount: int(1, 100), maxPods: int(30, 250) }),
+  apiServer: z.strictObject({
+    /** A private cluster's API server has no public endpoint at all. */
+    private: z.boolean(),
+    /** When not private: the only source ranges allowed to reach the public API endpoint. */
+    authorizedIpRanges: z.array(cidr),
+  }),
+  /** Entra ID groups that get cluster-admin through Azure RBAC. */
+  adminGroupObjectIds: z
+    .array(z.string().regex(UUID_RE, { message: "must be an Entra ID object id (a UUID)" }))
+    .min(1, { message: "needs at least one Entra ID group object id, or nobody can administer the cluster" }),
+  /**
+   * Only channels that keep the minor version we pin: "stable"/"rapid" would move the minor behind
+   * Pulumi's back and the next `pulumi up` would try to downgrade it. Minor upgrades are a config change.
+   */
+  /**
+   * What runs `pulumi up` (it gets cluster-admin through Azure RBAC): a CI service principal, or a user.
+   * ARM needs the principal type up front; the SDK would otherwise assume "User".
+   */
+  deployerPrincipalType: z.enum(["ServicePrincipal", "User"]).default("ServicePrincipal"),
+  upgradeChannel: z.enum(["patch", "node-image"], {
+    message: 'must be "patch" or "node-image": minor upgrades happen by changing aks.kubernetesVersion',
+  }),
+  nodeOsUpgradeChannel: z.enum(["NodeImage", "SecurityPatch"]),
+  maintenanceWindow: z.strictObject({
+    dayOfWeek: z.enum(MAINTENANCE_DAYS),
+    startTime: hhmm,
+    durationHours: int(4, 24),
+    utcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/, { message: 'must be a UTC offset such as "+00:00"' }),
+  }),
+});
+
+const monitoringSchema = z.strictObject({
+  namespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }),
+  prometheus: z.strictObject({
+    replicas: int(1, 5),
+    retention: duration("15d"),
+    retentionSize: z.string().regex(/^\d+(MB|GB|TB)$/, { message: "must be a size such as 45GB" }),
+    storageSize: quantity("50Gi"),
+    storageClass: z.string().min(1),
+    scrapeInterval: duration("30s"),
+    evaluationInterval: duration("30s"),
+    cpuRequest: quantity("500m"),
+    memoryRequest: quantity("2Gi"),
+    memoryLimit: quantity("4Gi"),
+  }),
+  alertmanager: z.strictObject({ replicas: int(1, 5), storageSize: quantity("5Gi") }),
+  grafana: z.strictObject({ replicas: int(1, 3), storageSize: quantity("10Gi"), url: httpsUrl }),
+  /** Base URL under which docs/runbooks/<AlertName>.md is browsable. */
+  runbookBaseUrl: httpsUrl,
+  slo: z.strictObject({
+    /** Share of agent requests that must succeed over 30 days. */
+    availabilityTarget: z.number().min(0.9).max(0.99999),
+    /** Share of agent requests that must finish within 2 s over 30 days. */
+    latencyTarget: z.number().min(0.9).max(0.99999),
+  }),
+  llmDailyTokenBudget: z.number().int().positive(),
+  businessHours: z.strictObject({
+    timeZone,
+    weekdays: z.array(z.enum(WEEKDAYS)).min(1),
+    start: hhmm,
+    end: hhmm,
+  }),
+  slackChannels: z.strictObject({
+    critical: z.string().regex(/^#[-a-z0-9_]+$/, { message: "must be a Slack channel such as #incidents" }),
+    warning: z.string().regex(/^#[-a-z0-9_]+$/, { message: "must be a Slack channel such as #on-call" }),
+    info: z.string().regex(/^#[-a-z0-9_]+$/, { message: "must be a Slack channel such as #alerts" }),
+  }),
+});
+
+const postgresSchema = z.strictObject({
+  /** Major version, pinned: a major upgrade is a deliberate change, never a side effect. */
+  version: z.enum(["14", "15", "16", "17"]),
+  skuName: z.string().regex(/^Standard_[A-Z]/, { message: "must be a Flexible Server SKU such as Standard_D2ds_v5" }),
+  skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]),
+  storageSizeGb: int(32, 16384),
+  highAvailability: z.enum(["Disabled", "SameZone", "ZoneRedundant"]),
+  geoRedundantBackup: z.boolean(),
+  backupRetentionDays: int(7, 35),
+  maxConnections: int(25, 5000),
+  adminLogin: z.string().regex(/^[a-z][a-z0-9_]{2,62}$/, { message: "must be a lower-case identifier" }),
+  databases: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/)).min(1),
+});
+
+const redisSchema = z.strictObject({
+  /** Azure Managed Redis SKU, e.g. Balanced_B0 (dev) or Balanced_B5 (prod). */
+  skuName: z.string().regex(/^(Balanced|MemoryOptimized|ComputeOptimized|FlashOptimized)_[A-Z]\d+$/, {
+    message: "must be an Azure Managed Redis SKU such as Balanced_B1",
+  }),
+  highAvailability: z.boolean(),
+});
+
+const colorDeploymentSchema = z.strictObject({
+  tag: z
+    .string()
+    .regex(IMAGE_TAG_RE, { message: "must be an image tag such as 1.4.2" })
+    .refine((t) => t !== "latest", { message: 'must be an immutable tag, not "latest" (rollback needs a fixed tag)' }),
+  replicas: int(0, 100),
+});
+
+const appSchema = z.strictObject({
+  name: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }),
+  namespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }),
+  /** Image repository without tag, e.g. myregistry.azurecr.io/agent-api. */
+  image: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/, {
+    message: "must be an image repository without tag, e.g. acrplatform.azurecr.io/agent-api",
+  }),
+  port: int(1024, 65535),
+  activeColor: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
+  blue: colorDeploymentSchema,
+  green: colorDeploymentSchema,
+  autoscaling: z.strictObject({ minReplicas: int(1, 100), maxReplicas: int(1, 200), cpuUtilization: int(10, 95) }),
+  resources: z.strictObject({
+    cpuRequest: quantity("250m"),
+    memoryRequest: quantity("256Mi"),
+    cpuLimit: quantity("1"),
+    memoryLimit: quantity("512Mi"),
+  }),
+  promotion: z.strictObject({
+    window: duration("10m"),
+    maxErrorRatio: z.number().min(0).max(1),
+    maxP95Seconds: z.number().positive(),
+    minRequests: z.number().int().min(1),
+  }),
+});
+
+/** Secret stack values (set with `pulumi config set --secret`); never printed. */
+export const SECRET_KEYS = ["pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
+const secretValue = z
+  .string()
+  .min(1, { message: "must not be empty" })
+  .refine((s) => !/\s/.test(s), { message: "must not contain whitespace" });
+
+export const configSchema = z
+  .strictObject({
+    /** Which rule set applies: prod refuses settings that trade away durability or availability. */
+    environment: z.enum(["dev", "prod"]),
+    location: z.enum(AZURE_REGIONS, { message: `must be an Azure region such as westeurope` }),
+    /** `protect` on stateful resources: a `pulumi up`/`destroy` cannot delete them. */
+    protect: z.boolean(),
+    /** Spread AKS nodes, Postgres HA and Redis over availability zones 1-3. */
+    zoneRedundant: z.boolean(),
+    tags: z.record(z.string(), z.string()).default({}),
+    network: networkSchema,
+    logAnalytics: z.strictObject({ retentionDays: int(30, 730), dailyQuotaGb: z.number().min(-1) }),
+    aks: aksSchema,
+    keyVault: z.strictObject({ softDeleteRetentionDays: int(7, 90), purgeProtection: z.boolean() }),
+    monitoring: monitoringSchema,
+    postgres: postgresSchema,
+    redis: redisSchema,
+    app: appSchema,
+    pagerdutyRoutingKey: secretValue,
+    slackWebhookUrl: secretValue,
+    heartbeatUrl: secretValue,
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    checkNetwork(c.network, issue);
+    if (c.aks.userPool.minCount > c.aks.userPool.maxCount) {
+      issue(["aks", "userPool", "minCount"], "must not exceed aks.userPool.maxCount");
+    }
+    if (!c.aks.apiServer.private && c.aks.apiServer.authorizedIpRanges.length === 0) {
+      issue(
+        ["aks", "apiServer", "authorizedIpRanges"],
+        "is empty while aks.apiServer.private is false: list the source ranges allowed to reach the API server, or make the cluster private",
+      );
+    }
+    c.aks.apiServer.authorizedIpRanges.forEach((r, i) => {
+      if (parseCidr(r)?.prefix === 0) {
+        issue(["aks", "apiServer", "authorizedIpRanges", i], "must not be 0.0.0.0/0: that is the whole internet");
+      }
+    });
+    if (c.app.autoscaling.minReplicas > c.app.autoscaling.maxReplicas) {
+      issue(["app", "autoscaling", "minReplicas"], "must not exceed app.autoscaling.maxReplicas");
+    }
+    if (c.app[c.app.activeColor].replicas === 0) {
+      issue(
+        ["app", c.app.activeColor, "replicas"],
+        `is 0 for the active color "${c.app.activeColor}": the live service would have no pods; set at least 1`,
+      );
+    }
+    if (c.monitoring.businessHours.start >= c.monitoring.businessHours.end) {
+      issue(["monitoring", "businessHours", "end"], "must be later than monitoring.businessHours.start");
+    }
+    if (c.environment === "prod") checkProd(c, issue);
+  });
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+function checkNetwork(n: z.infer<typeof networkSchema>, issue: Issue): void {
+  const vnet = parseCidr(n.vnetCidr);
+  const subnets = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).map((k) => ({ k, c: parseCidr(n[k]) }));
+  if (!vnet) return;
+  for (const { k, c } of subnets) {
+    if (c && !contains(vnet, c)) issue(["network", k], `${n[k]} is outside network.vnetCidr ${n.vnetCidr}`);
+  }
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      const a = subnets[i]!;
+      const b = subnets[j]!;
+      if (a.c && b.c && overlaps(a.c, b.c)) {
+        issue(["network", b.k], `${n[b.k]} overlaps network.${a.k} ${n[a.k]}: give each subnet its own range`);
+      }
+    }
+  }
+  const pod = parseCidr(n.podCidr);
+  const svc = parseCidr(n.serviceCidr);
+  if (pod && overlaps(pod, vnet)) issue(["network", "podCidr"], `${n.podCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && overlaps(svc, vnet)) issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && pod && overlaps(svc, pod)) issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps network.podCidr`);
+  const dns = parseIp(n.dnsServiceIp);
+  if (svc && dns !== undefined && (dns < svc.start || dns > svc.end)) {
+    issue(["network", "dnsServiceIp"], `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`);
+  }
+}
+
+/** Prod may not trade durability or availability for cost; dev may (but never security). */
+function checkProd(c: z.infer<typeof configSchema>, issue: Issue): void {
+  const need = (ok: boolean, path: (string | number)[], message: string) => {
+    if (!ok) issue(path, `${message} (required when environment is prod)`);
+  };
+  need(c.protect, ["protect"], "must be true so stateful resources cannot be deleted by an update");
+  need(c.zoneRedundant, ["zoneRedundant"], "must be true so a zone outage does not take the platform down");
+  need(c.aks.tier === "Standard", ["aks", "tier"], 'must be "Standard" (the Free tier has no uptime SLA)');
+  need(c.aks.systemPool.count >= 3, ["aks", "systemPool", "count"], "must be at least 3, one node per zone");
+  need(c.keyVault.purgeProtection, ["keyVault", "purgeProtection"], "must be true");
+  need(
+    c.postgres.highAvailability === "ZoneRedundant",
+    ["postgres", "highAvailability"],
+    'must be "ZoneRedundant"',
+  );
+  need(c.postgres.geoRedundantBackup, ["postgres", "geoRedundantBackup"], "must be true");
+  need(c.postgres.backupRetentionDays >= 14, ["postgres", "backupRetentionDays"], "must be at least 14");
+  need(c.redis.highAvailability, ["redis", "highAvailability"], "must be true");
+  need(c.monitoring.prometheus.replicas >= 2, ["monitoring", "prometheus", "replicas"], "must be at least 2");
+  need(c.monitoring.alertmanager.replicas >= 2, ["monitoring", "alertmanager", "replicas"], "must be at least 2");
+}
+
+/** The validated, frozen stack configuration. Secret values stay plain here; see `PlatformConfig`. */
+export type StackConfig = z.infer<typeof configSchema>;
+
+/** Thrown for any invalid stack config; the message lists every problem with its key and fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        `\nFix the values with \`pulumi config set ${PROJECT}:<key> ...\` or in Pulumi.<stack>.yaml (see README "Config reference").`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Renders a zod path as the config key users type: `monitoring-platform:aks.systemPool.count`. */
+function keyOf(path: PropertyKey[]): string {
+  if (path.length === 0) return `${PROJECT}:<root>`;
+  const [head, ...rest] = path;
+  return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+function describeIssue(i: z.core.$ZodIssue): string {
+  if (i.code === "unrecognized_keys") {
+    const where = i.path.length ? ` under ${keyOf(i.path)}` : "";
+    return `unknown key${i.keys.length > 1 ? "s" : ""}${where}: ${i.keys.join(", ")} — check the spelling against the README config reference`;
+  }
+  if (i.code === "invalid_type" && i.input === undefined) {
+    return `${keyOf(i.path)} is missing: set it (expected ${i.expected})`;
+  }
+  return `${keyOf(i.path)} ${i.message}`;
+}
+
+/**
+ * Validates raw stack config (`{ "<project>:<key>": "<string or JSON>" }`, as Pulumi hands it over)
+ * into a deeply frozen `StackConfig`. Keys of other namespaces (`azure-native:*`) are ignored.
+ * Pure: throws `ConfigError` listing every problem; registers nothing.
+ */
+export function parseStackConfig(raw: Record<string, string>): StackConfig {
+  const obj: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns !== PROJECT || key === undefined) continue;
+    obj[key] = decodeValue(key, value, problems);
+  }
+  const result = configSchema.safeParse(obj);
+  if (!result.success) problems.push(...result.error.issues.map(describeIssue));
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(result.data!);
+}
+
+function splitKey(fullKey: string): [string, string | undefined] {
+  const idx = fullKey.indexOf(":");
+  if (idx < 0) return [fullKey, undefined];
+  // Pulumi may hand keys over as "<ns>:config:<key>"; strip the legacy infix.
+  const rest = fullKey.slice(idx + 1).replace(/^config:/, "");
+  return [fullKey.slice(0, idx), rest];
+}
+
+/** Pulumi stores scalars as strings and objects as JSON strings. */
+function decodeValue(key: string, value: string, problems: string[]): unknown {
+  if (SECRET_KEYS.includes(key as (typeof SECRET_KEYS)[number])) return value;
+  const t = value.trim();
+  if (t === "true" || t === "false") return t === "true";
+  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.parse(t);
+    } catch (e) {
+      problems.push(`${PROJECT}:${key} is not valid JSON (${(e as Error).message}): check the stack file`);
+      return undefined;
+    }
+  }
+  return value;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** The secret stack values, as Pulumi secrets (they never leave the program in plaintext). */
+export type PlatformSecrets = Record<(typeof SECRET_KEYS)[number], pulumi.Output<string>>;
+
+/** What components receive: the validated config without plaintext secrets, plus the secrets as outputs. */
+export type PlatformConfig = Omit<StackConfig, (typeof SECRET_KEYS)[number]> & {
+  project: string;
+  stack: string;
+  secrets: PlatformSecrets;
+};
+
+/**
+ * Reads the whole stack config once, validates it and returns a frozen object. Throws `ConfigError`
+ * before any resource is registered when anything is wrong.
+ */
+export function loadConfig(): PlatformConfig {
+  const parsed = parseStackConfig(pulumi.runtime.allConfig());
+  const { pagerdutyRoutingKey, slackWebhookUrl, heartbeatUrl, ...rest } = parsed;
+  return Object.freeze({
+    ...rest,
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    secrets: Object.freeze({
+      pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey),
+      slackWebhookUrl: pulumi.secret(slackWebhookUrl),
+      heartbeatUrl: pulumi.secret(heartbeatUrl),
+    }),
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The monitoring platform, per stack. Table of contents:
+ *   1. config      — validated once (infra/config.ts); bad input stops here, before any resource.
+ *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), Key Vault.
+ *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
+ *   4. outputs     — what operators and other stacks need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as resources from "@pulumi/azure-native/resources";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { loadConfig } from "./config";
+import { azureName, tags as tagSet } from "./naming";
+import { Network } from "./azure/network";
+import { LogAnalytics } from "./azure/logAnalytics";
+import { AksCluster } from "./azure/aks";
+import { KeyVault, generatedPassword } from "./azure/keyVault";
+import { WorkloadIdentity } from "./azure/workloadIdentity";
+import { VAULT_SECRETS } from "./azure/secrets";
+
+// 1. config
+const cfg = loadConfig();
+const tags = tagSet(cfg.project, cfg.stack, cfg.environment, cfg.tags);
+const client = authorization.getClientConfigOutput();
+const common = { location: cfg.location, stack: cfg.stack, tags };
+
+// 2. Azure core
+const rg = new resources.ResourceGroup(
+  "rg",
+  { resourceGroupName: azureName("rg", cfg.stack), location: cfg.location, tags },
+  // Deleting the group deletes everything in it, data included.
+  { protect: cfg.protect },
+);
+const resourceGroupName = rg.name;
+const network = new Network("network", { ...common, resourceGroupName, cidrs: cfg.network });
+const logs = new LogAnalytics("logs", {
+  ...common,
+  resourceGroupName,
+  retentionDays: cfg.logAnalytics.retentionDays,
+  dailyQuotaGb: cfg.logAnalytics.dailyQuotaGb,
+  protect: cfg.protect,
+});
+const aks = new AksCluster("aks", {
+  ...common,
+  resourceGroupName,
+  aks: cfg.aks,
+  network: cfg.network,
+  zoneRedundant: cfg.zoneRedundant,
+  nodesSubnetId: network.aksSubnetId,
+  logAnalyticsWorkspaceId: logs.workspaceId,
+  tenantId: client.tenantId,
+  subscriptionId: client.subscriptionId,
+  deployerObjectId: client.objectId,
+});
+const vault = new KeyVault("vault", {
+  ...common,
+  resourceGroupName,
+  tenantId: client.tenantId,
+  softDeleteRetentionDays: cfg.keyVault.softDeleteRetentionDays,
+  purgeProtection: cfg.keyVault.purgeProtection,
+  allowedSubnetId: network.aksSubnetId,
+  protect: cfg.protect,
+});
+
+// 3. secrets
+const grafanaAdmin = generatedPassword("grafana-admin-password", cfg.protect, vault);
+const postgresAdmin = generatedPassword("postgres-admin-password", cfg.protect, vault);
+const secrets = {
+  grafanaAdminPassword: vault.addSecret(VAULT_SECRETS.grafanaAdminPassword, grafanaAdmin.result, "password"),
+  postgresAdminPassword: vault.addSecret(VAULT_SECRETS.postgresAdminPassword, postgresAdmin.result, "password"),
+  pagerdutyRoutingKey: vault.addSecret(VAULT_SECRETS.pagerdutyRoutingKey, cfg.secrets.pagerdutyRoutingKey, "token"),
+  slackWebhookUrl: vault.addSecret(VAULT_SECRETS.slackWebhookUrl, cfg.secrets.slackWebhookUrl, "url"),
+  heartbeatUrl: vault.addSecret(VAULT_SECRETS.heartbeatUrl, cfg.secrets.heartbeatUrl, "url"),
+};
+const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
+  ...common,
+  resourceGroupName,
+  role: "monitoring",
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: "monitoring-secrets" }],
+  secrets: {
+    [VAULT_SECRETS.grafanaAdminPassword]: secrets.grafanaAdminPassword.id,
+    [VAULT_SECRETS.pagerdutyRoutingKey]: secrets.pagerdutyRoutingKey.id,
+    [VAULT_SECRETS.slackWebhookUrl]: secrets.slackWebhookUrl.id,
+    [VAULT_SECRETS.heartbeatUrl]: secrets.heartbeatUrl.id,
+  },
+  subscriptionId: client.subscriptionId,
+});
+
+// 4. outputs
+export const resourceGroup = rg.name;
+export const clusterName = aks.clusterName;
+export const kubeconfig = pulumi.secret(aks.kubeconfig);
+export const oidcIssuerUrl = aks.oidcIssuerUrl;
+export const vaultName = vault.vaultName;
+export const vaultUri = vault.vaultUri;
+export const logAnalyticsWorkspaceId = logs.workspaceId;
+export const monitoringIdentityClientId = monitoringIdentity.clientId;

@@ -1,0 +1,241 @@
+/**
+ * Evaluates the real Pulumi program (infra/index.ts, the entry point `pulumi up` runs) in-process under
+ * Pulumi's mock runtime: no CLI, no credentials, no network. Every registration is recorded with its
+ * resolved inputs and its resource options, so the render, the diff and the tests all see exactly what
+ * the engine would be asked to create.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Marker for values that only exist after deployment (ids, generated names, issuer URLs…). */
+export const UNKNOWN = "(known after apply)";
+
+/** Pulumi's wire marker for secret values inside mock inputs. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedOptions {
+  protect: boolean;
+  retainOnDelete: boolean;
+  ignoreChanges: string[];
+  dependsOn: string[];
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
+}
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  custom: boolean;
+  /** `type::name` of the parent, undefined for children of the stack. */
+  parent?: string;
+  /** Inputs as the engine receives them; secret values are still wrapped (see `isSecretWrapper`). */
+  inputs: Record<string, unknown>;
+  options: RecordedOptions;
+}
+
+export interface Evaluation {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export type ValueMode = "render" | "test";
+
+export function isSecretWrapper(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret (wrapped) value with "[secret]"; returns a plain JSON-able copy. */
+export function redact(v: unknown): unknown {
+  if (isSecretWrapper(v)) return "[secret]";
+  if (Array.isArray(v)) return v.map(redact);
+  if (v && typeof v === "object") {
+    if (pulumi.Resource.isInstance(v)) return `(resource)`;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x)]));
+  }
+  return v;
+}
+
+/** Removes the secret wrappers but keeps the values (tests only: asserts on real values). */
+export function unwrapSecrets(v: unknown): unknown {
+  if (isSecretWrapper(v)) return unwrapSecrets(v.value);
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+const FAKE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+const FAKE_TENANT = "11111111-1111-1111-1111-111111111111";
+
+/** The resource's Azure name: the `<thing>Name` input that names this resource, or the logical name. */
+function azureName(type: string, name: string, inputs: Record<string, unknown>): string {
+  const kind = type.split(":").pop()!.toLowerCase();
+  const keys = Object.keys(inputs).filter((k) => k.endsWith("Name") && typeof inputs[k] === "string");
+  const own =
+    keys.find((k) => k.toLowerCase() === `${kind}name`) ??
+    keys.find((k) => k === "resourceName") ??
+    keys.find((k) => k !== "resourceGroupName" && kind.includes(k.slice(0, -4).toLowerCase()));
+  return (own ? (inputs[own] as string) : undefined) ?? name;
+}
+
+/** Per-type outputs the program reads that the cloud computes. */
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  mode: ValueMode,
+): Record<string, unknown> {
+  const u = (realistic: string) => (mode === "render" ? UNKNOWN : realistic);
+  const azName = azureName(type, name, inputs);
+  const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg";
+  const provider = type.split(":")[1] ?? "x";
+  switch (type) {
+    case "azure-native:resources:ResourceGroup":
+      return { name: azName, id: u(`/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${azName}`) };
+    case "azure-native:containerservice:ManagedCluster":
+      return {
+        name: azName,
+        oidcIssuerProfile: { enabled: true, issuerURL: u(`https://${inputs.location}.oic.prod-aks.azure.com/${FAKE_TENANT}/${azName}/`) },
+        identity: { type: "SystemAssigned", principalId: u("22222222-0000-0000-0000-000000000001"), tenantId: u(FAKE_TENANT) },
+        identityProfile: { kubeletidentity: { objectId: u("22222222-0000-0000-0000-000000000002"), clientId: u("22222222-0000-0000-0000-000000000003") } },
+        fqdn: u(`${azName}.hcp.${inputs.location}.azmk8s.io`),
+      };
+    case "azure-native:managedidentity:UserAssignedIdentity":
+      return {
+        name: azName,
+        clientId: u(`33333333-0000-0000-0000-${hash12(name)}`),
+        principalId: u(`44444444-0000-0000-0000-${hash12(name)}`),
+        tenantId: u(FAKE_TENANT),
+      };
+    case "azure-native:keyvault:Vault":
+      return { name: azName, properties: { ...(inputs.properties as object), vaultUri: u(`https://${azName}.vault.azure.net/`) } };
+    case "azure-native:keyvault:Secret":
+      return { name: azName, properties: { secretUri: u(`https://vault.vault.azure.net/secrets/${azName}`) } };
+    case "azure-native:dbforpostgresql:Server":
+      return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
+    case "azure-native:redisenterprise:RedisEnterprise":
+      return { name: azName, hostName: u(`${azName}.${inputs.location}.redis.azure.net`) };
+    case "random:index/randomPassword:RandomPassword":
+      // A recognisable fake: the secret-leak tests search every output file for it.
+      return { result: `MockPw-${name}-9Zq!x7Lk` };
+    case "random:index/randomString:RandomString":
+      return { result: mode === "render" ? "xxxxxx" : "a1b2c3" };
+    default:
+      if (type.startsWith("azure-native:")) {
+        return { name: azName, id: u(`/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/${provider}/${azName}`) };
+      }
+      return {};
+  }
+}
+
+function hash12(s: string): string {
+  let h = 0;
+  for (const ch of s) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(12, "0").slice(-12);
+}
+
+function fakeKubeconfig(cluster: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: ${cluster}, cluster: {server: "https://${cluster}.hcp.azmk8s.io:443"}}]`,
+    `users: [{name: clusterUser, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: kubelogin, args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]}}}]`,
+    `contexts: [{name: ${cluster}, context: {cluster: ${cluster}, user: clusterUser}}]`,
+    `current-context: ${cluster}`,
+  ].join("\n");
+}
+
+function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.runtime.Mocks {
+  return {
+    newResource(args) {
+      const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+      const rec = records.get(`${args.type}::${args.name}`);
+      if (rec) rec.inputs = inputs;
+      const state = { ...inputs, ...computedState(args.type, args.name, inputs, mode) };
+      const id = typeof state.id === "string" ? state.id : mode === "render" ? UNKNOWN : `${args.name}-id`;
+      return { id: args.custom === false ? undefined : id, state };
+    },
+    call(args) {
+      switch (args.token) {
+        case "azure-native:authorization:getClientConfig":
+          return {
+            clientId: mode === "render" ? UNKNOWN : "55555555-0000-0000-0000-000000000001",
+            objectId: mode === "render" ? UNKNOWN : "55555555-0000-0000-0000-000000000002",
+            subscriptionId: mode === "render" ? UNKNOWN : FAKE_SUBSCRIPTION,
+            tenantId: mode === "render" ? UNKNOWN : FAKE_TENANT,
+          };
+        case "azure-native:containerservice:listManagedClusterUserCredentials":
+          return {
+            kubeconfigs: [
+              { name: "clusterUser", value: Buffer.from(fakeKubeconfig(String(args.inputs.resourceName))).toString("base64") },
+            ],
+          };
+        default:
+          throw new Error(`mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`);
+      }
+    },
+  };
+}
+
+function resourceKey(r: pulumi.Resource | undefined): string | undefined {
+  if (!r) return undefined;
+  const internal = r as unknown as { __pulumiType?: string; __name?: string };
+  return internal.__pulumiType && internal.__name ? `${internal.__pulumiType}::${internal.__name}` : undefined;
+}
+
+function dependsOnKeys(d: unknown): string[] {
+  const list = Array.isArray(d) ? d : d ? [d] : [];
+  return list.map((x) => (pulumi.Resource.isInstance(x) ? resourceKey(x) : undefined)).filter((x): x is string => !!x);
+}
+
+export interface EvaluateOptions {
+  project: string;
+  stack: string;
+  config: Record<string, string>;
+  secretKeys: string[];
+  mode: ValueMode;
+  /** Program entry; defaults to infra/index.ts. */
+  entry?: string;
+}
+
+/**
+ * Runs the program once. Must be called at most once per process/module graph (Pulumi's runtime state is
+ * global); tests run one stack per test file.
+ */
+export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
+  const records = new Map<string, RecordedResource>();
+  pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
+  await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
+  const entry = opts.entry ?? path.resolve(__dirname, "../../infra/index.ts");
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      const o = t.opts as pulumi.CustomResourceOptions;
+      records.set(`${t.type}::${t.name}`, {
+        type: t.type,
+        name: t.name,
+        custom: t.resource instanceof pulumi.CustomResource,
+        parent: resourceKey(o.parent),
+        inputs: {},
+        options: {
+          protect: o.protect ?? false,
+          retainOnDelete: o.retainOnDelete ?? false,
+          ignoreChanges: o.ignoreChanges ?? [],
+          dependsOn: dependsOnKeys(o.dependsOn),
+          deleteBeforeReplace: o.deleteBeforeReplace ?? false,
+          replaceOnChanges: o.replaceOnChanges ?? [],
+          additionalSecretOutputs: o.additionalSecretOutputs ?? [],
+        },
+      });
+      return undefined;
+    });
+    const program = (await import(entry)) as Record<string, unknown>;
+    // Stack outputs are the module's exports, as under `pulumi up`.
+    return Object.fromEntries(Object.entries(program).filter(([k]) => k !== "default" && k !== "__esModule"));
+  });
+  // Let outstanding registrations settle before reading the records.
+  await new Promise((r) => setTimeout(r, 0));
+  return { resources: [...records.values()], outputs: (outputs ?? {}) as Record<string, unknown> };
+}
