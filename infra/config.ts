@@ -366,13 +366,17 @@ function keyOf(path: PropertyKey[]): string {
   return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
 }
 
-function describeIssue(i: z.core.$ZodIssue): string {
+function valueAt(obj: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), obj);
+}
+
+function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
   if (i.code === "unrecognized_keys") {
     const where = i.path.length ? ` under ${keyOf(i.path)}` : "";
     return `unknown key${i.keys.length > 1 ? "s" : ""}${where}: ${i.keys.join(", ")} — check the spelling against the README config reference`;
   }
-  if (i.code === "invalid_type" && i.input === undefined) {
-    return `${keyOf(i.path)} is missing: set it (expected ${i.expected})`;
+  if (i.code !== "custom" && i.path.length > 0 && valueAt(raw, i.path) === undefined) {
+    return `${keyOf(i.path)} is missing: set it (it ${i.message.replace(/^Invalid input: /, "")})`;
   }
   return `${keyOf(i.path)} ${i.message}`;
 }
@@ -391,7 +395,7 @@ export function parseStackConfig(raw: Record<string, string>): StackConfig {
     obj[key] = decodeValue(key, value, problems);
   }
   const result = configSchema.safeParse(obj);
-  if (!result.success) problems.push(...result.error.issues.map(describeIssue));
+  if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, obj)));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(result.data!);
 }

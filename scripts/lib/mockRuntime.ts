@@ -197,8 +197,8 @@ export interface EvaluateOptions {
   config: Record<string, string>;
   secretKeys: string[];
   mode: ValueMode;
-  /** Program entry; defaults to infra/index.ts. */
-  entry?: string;
+  /** The program to run; defaults to importing infra/index.ts (its exports become stack outputs). */
+  program?: () => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -209,7 +209,11 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   const records = new Map<string, RecordedResource>();
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
   await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
-  const entry = opts.entry ?? path.resolve(__dirname, "../../infra/index.ts");
+  const program =
+    opts.program ?? (async () => (await import(path.resolve(__dirname, "../../infra/index.ts"))) as Record<string, unknown>);
+  // A failing program is caught inside the stack's init and rethrown afterwards: letting it escape
+  // would also reject the Stack resource's internal promises, which nobody awaits.
+  let failure: unknown;
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const o = t.opts as pulumi.CustomResourceOptions;
@@ -231,10 +235,22 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       });
       return undefined;
     });
-    const program = (await import(entry)) as Record<string, unknown>;
-    // Stack outputs are the module's exports, as under `pulumi up`.
-    return Object.fromEntries(Object.entries(program).filter(([k]) => k !== "default" && k !== "__esModule"));
+    try {
+      const exports = await program();
+      // Stack outputs are the module's exports, as under `pulumi up`.
+      return Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default" && k !== "__esModule"));
+    } catch (e) {
+      failure = e;
+      return {};
+    }
   });
+  if (failure !== undefined) {
+    // Callers (the bad-config tests) check that nothing was registered before the failure.
+    if (failure && typeof failure === "object") {
+      (failure as { registeredResources?: RecordedResource[] }).registeredResources = [...records.values()];
+    }
+    throw failure;
+  }
   // Let outstanding registrations settle before reading the records.
   await new Promise((r) => setTimeout(r, 0));
   return { resources: [...records.values()], outputs: (outputs ?? {}) as Record<string, unknown> };

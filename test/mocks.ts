@@ -1,0 +1,108 @@
+/**
+ * Test helpers: evaluate the real program (or a single component) under Pulumi's mock runtime with
+ * realistic per-type state, and read back every registration. Modules under test are imported after
+ * the mocks are set (evaluateProgram does that).
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { vi } from "vitest";
+import { evaluateProgram, type Evaluation, type RecordedResource, unwrapSecrets } from "../scripts/lib/mockRuntime";
+import { readStackConfig } from "../scripts/lib/stackFile";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** Known secret values seeded into fixture config: render tests prove none of them leaks. */
+export const SEEDED_SECRETS = {
+  "monitoring-platform:pagerdutyRoutingKey": "seededPagerDutyKey0123456789abcdef",
+  "monitoring-platform:slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/seededSlackSecret42",
+  "monitoring-platform:heartbeatUrl": "https://hc-ping.com/seeded-heartbeat-0b6f3c1e",
+};
+
+export interface StackRun extends Evaluation {
+  /** The one resource of this type (and name, if given); throws when absent or ambiguous. */
+  one(type: string, name?: string): RecordedResource;
+  all(type: string): RecordedResource[];
+  /** Inputs with secrets unwrapped (for asserting real values). */
+  inputsOf(r: RecordedResource): Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Deep-merges `overrides` (values are objects or scalars) into the raw `<ns>:<key>` config. */
+export function withOverrides(config: Record<string, string>, overrides: Record<string, unknown>): Record<string, string> {
+  const out = { ...config };
+  for (const [k, v] of Object.entries(overrides)) {
+    const key = k.includes(":") ? k : `monitoring-platform:${k}`;
+    if (v === undefined) {
+      delete out[key];
+      continue;
+    }
+    const current = out[key];
+    if (v && typeof v === "object" && !Array.isArray(v) && current?.trim().startsWith("{")) {
+      out[key] = JSON.stringify(deepMerge(JSON.parse(current), v as Record<string, unknown>));
+    } else {
+      out[key] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+  }
+  return out;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    if (v === undefined) delete out[k];
+    else if (v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" && !Array.isArray(cur)) {
+      out[k] = deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else out[k] = v;
+  }
+  return out;
+}
+
+/** The raw config of Pulumi.<stack>.yaml with the seeded secrets in place of the placeholders. */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}) {
+  const sc = readStackConfig(ROOT, stack);
+  return { ...sc, config: withOverrides({ ...sc.config, ...SEEDED_SECRETS }, overrides) };
+}
+
+function wrap(ev: Evaluation): StackRun {
+  const all = (type: string) => ev.resources.filter((r) => r.type === type);
+  return {
+    ...ev,
+    all,
+    one(type, name) {
+      const found = all(type).filter((r) => name === undefined || r.name === name);
+      if (found.length !== 1) {
+        throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+      }
+      return found[0]!;
+    },
+    inputsOf: (r) => unwrapSecrets(r.inputs) as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+}
+
+/** Evaluates infra/index.ts for a stack (fresh module graph each time). */
+export async function evaluateStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+  const sc = stackConfig(stack, overrides);
+  const ev = await evaluateProgram({
+    ...sc,
+    mode: "test",
+    program: async () => {
+      vi.resetModules();
+      return (await import("../infra/index")) as Record<string, unknown>;
+    },
+  });
+  return wrap(ev);
+}
+
+/** Runs `build` (which constructs components) under the mocks with the given stack's config. */
+export async function evaluateComponents(
+  build: () => Promise<Record<string, unknown>> | Record<string, unknown>,
+  stack = "dev",
+): Promise<StackRun> {
+  const sc = stackConfig(stack);
+  return wrap(await evaluateProgram({ ...sc, mode: "test", program: async () => build() }));
+}
+
+/** The value of an Output (tests only). */
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
