@@ -153,7 +153,8 @@ const monitoringSchema = z.strictObject({
     memoryLimit: quantity("4Gi"),
   }),
   alertmanager: z.strictObject({ replicas: int(1, 5), storageSize: quantity("5Gi") }),
-  grafana: z.strictObject({ replicas: int(1, 3), storageSize: quantity("10Gi"), url: httpsUrl }),
+  /** One Grafana replica on a volume: dashboards are code, so there is little state to make HA. */
+  grafana: z.strictObject({ storageSize: quantity("10Gi"), url: httpsUrl }),
   /** Base URL under which docs/runbooks/<AlertName>.md is browsable. */
   runbookBaseUrl: httpsUrl,
   slo: z.strictObject({

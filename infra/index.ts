@@ -3,7 +3,8 @@
  *   1. config      — validated once (infra/config.ts); bad input stops here, before any resource.
  *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), Key Vault.
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
- *   4. outputs     — what operators and other stacks need.
+ *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
+ *   5. outputs     — what operators and other stacks need.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
@@ -16,6 +17,7 @@ import { AksCluster } from "./azure/aks";
 import { KeyVault, generatedPassword } from "./azure/keyVault";
 import { WorkloadIdentity } from "./azure/workloadIdentity";
 import { VAULT_SECRETS } from "./azure/secrets";
+import { MonitoringStack } from "./monitoring/monitoringStack";
 
 // 1. config
 const cfg = loadConfig();
@@ -65,6 +67,8 @@ const vault = new KeyVault("vault", {
 const grafanaAdmin = generatedPassword("grafana-admin-password", cfg.protect, vault);
 const postgresAdmin = generatedPassword("postgres-admin-password", cfg.protect, vault);
 const secrets = {
+  // Not secret, but the Grafana chart reads user and password from the same mirrored Secret.
+  grafanaAdminUser: vault.addSecret(VAULT_SECRETS.grafanaAdminUser, "admin", "username"),
   grafanaAdminPassword: vault.addSecret(VAULT_SECRETS.grafanaAdminPassword, grafanaAdmin.result, "password"),
   postgresAdminPassword: vault.addSecret(VAULT_SECRETS.postgresAdminPassword, postgresAdmin.result, "password"),
   pagerdutyRoutingKey: vault.addSecret(VAULT_SECRETS.pagerdutyRoutingKey, cfg.secrets.pagerdutyRoutingKey, "token"),
@@ -78,6 +82,7 @@ const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
   oidcIssuerUrl: aks.oidcIssuerUrl,
   serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: "monitoring-secrets" }],
   secrets: {
+    [VAULT_SECRETS.grafanaAdminUser]: secrets.grafanaAdminUser.id,
     [VAULT_SECRETS.grafanaAdminPassword]: secrets.grafanaAdminPassword.id,
     [VAULT_SECRETS.pagerdutyRoutingKey]: secrets.pagerdutyRoutingKey.id,
     [VAULT_SECRETS.slackWebhookUrl]: secrets.slackWebhookUrl.id,
@@ -86,7 +91,19 @@ const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
   subscriptionId: client.subscriptionId,
 });
 
-// 4. outputs
+// 4. monitoring
+const monitoring = new MonitoringStack("monitoring", {
+  monitoring: cfg.monitoring,
+  zoneRedundant: cfg.zoneRedundant,
+  environment: cfg.environment,
+  clusterName: aks.clusterName,
+  vaultName: vault.vaultName,
+  tenantId: client.tenantId,
+  workloadIdentityClientId: monitoringIdentity.clientId,
+  provider: aks.provider,
+});
+
+// 5. outputs
 export const resourceGroup = rg.name;
 export const clusterName = aks.clusterName;
 export const kubeconfig = pulumi.secret(aks.kubeconfig);
@@ -95,3 +112,5 @@ export const vaultName = vault.vaultName;
 export const vaultUri = vault.vaultUri;
 export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const monitoringIdentityClientId = monitoringIdentity.clientId;
+export const grafanaUrl = cfg.monitoring.grafana.url;
+export const monitoringNamespace = monitoring.namespace;

@@ -3,6 +3,7 @@
  * through the Secrets Store CSI driver (see infra/kubernetes/secretSync.ts).
  */
 export const VAULT_SECRETS = {
+  grafanaAdminUser: "grafana-admin-user",
   grafanaAdminPassword: "grafana-admin-password",
   postgresAdminPassword: "postgres-admin-password",
   pagerdutyRoutingKey: "pagerduty-routing-key",

@@ -1,0 +1,204 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { StackConfig } from "../config";
+import { k8sLabels } from "../naming";
+import { VAULT_SECRETS } from "../azure/secrets";
+import { secretProviderClass } from "../kubernetes/secretSync";
+import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
+import { loadRuleFiles } from "./rules";
+import { contractMetrics, loadDashboards, recordingRuleNames } from "./dashboards";
+import {
+  ALERTMANAGER_SECRET_DIR,
+  CHART,
+  GRAFANA_ADMIN_SECRET,
+  helmValues,
+  MONITORING_SECRET_PROVIDER_CLASS,
+  MONITORING_SERVICE_ACCOUNT,
+  RELEASE,
+  SELECTOR_LABELS,
+} from "./helmValues";
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+
+export interface MonitoringStackArgs {
+  monitoring: StackConfig["monitoring"];
+  zoneRedundant: boolean;
+  environment: string;
+  clusterName: pulumi.Input<string>;
+  vaultName: pulumi.Input<string>;
+  tenantId: pulumi.Input<string>;
+  /** Client id of the workload identity allowed to read the monitoring secrets. */
+  workloadIdentityClientId: pulumi.Input<string>;
+  provider: k8s.Provider;
+}
+
+/** Everything read from the repository (rules, dashboards) and computed (Alertmanager), validated. */
+export function monitoringContent(monitoring: StackConfig["monitoring"]) {
+  const rules = loadRuleFiles(path.join(REPO_ROOT, "rules"), {
+    grafanaUrl: monitoring.grafana.url,
+    runbookBaseUrl: monitoring.runbookBaseUrl,
+    constants: {
+      "agent:slo_availability_target:ratio": monitoring.slo.availabilityTarget,
+      "agent:slo_latency_target:ratio": monitoring.slo.latencyTarget,
+      "agent:llm_token_budget:daily": monitoring.llmDailyTokenBudget,
+    },
+  });
+  const known = new Set([
+    ...contractMetrics(path.join(REPO_ROOT, "docs/metrics.md")),
+    ...recordingRuleNames(path.join(REPO_ROOT, "rules")),
+  ]);
+  const dashboards = loadDashboards(path.join(REPO_ROOT, "dashboards"), { knownMetrics: known });
+  const alertmanager = alertmanagerConfig({
+    businessHours: monitoring.businessHours,
+    slackChannels: monitoring.slackChannels,
+    secretDir: ALERTMANAGER_SECRET_DIR,
+    grafanaUrl: monitoring.grafana.url,
+  });
+  validateAlertmanagerConfig(alertmanager);
+  return { rules, dashboards, alertmanager };
+}
+
+/**
+ * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter) with our
+ * rules as PrometheusRule objects, dashboards as sidecar ConfigMaps, and receiver/admin secrets from Key
+ * Vault. Rule files, dashboards and the Alertmanager config are validated before anything is registered:
+ * a broken file fails the whole deployment, never half of it.
+ */
+export class MonitoringStack extends pulumi.ComponentResource {
+  public readonly namespace: string;
+
+  constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring-platform:monitoring:MonitoringStack", name, {}, opts);
+    const content = monitoringContent(args.monitoring);
+    const ns = args.monitoring.namespace;
+    this.namespace = ns;
+    const k8sOpts = { parent: this, provider: args.provider };
+    const labels = k8sLabels("monitoring", "observability", "monitoring-platform");
+
+    // node-exporter needs hostNetwork/hostPID/hostPath: this namespace cannot enforce the restricted
+    // Pod Security Standard; it warns and audits against it instead.
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      {
+        metadata: {
+          name: ns,
+          labels: {
+            ...labels,
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "baseline",
+            "pod-security.kubernetes.io/audit": "baseline",
+          },
+        },
+      },
+      k8sOpts,
+    );
+    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
+
+    new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: {
+          name: MONITORING_SERVICE_ACCOUNT,
+          namespace: ns,
+          labels,
+          annotations: { "azure.workload.identity/client-id": args.workloadIdentityClientId },
+        },
+      },
+      nsOpts,
+    );
+
+    const spc = pulumi
+      .all([args.vaultName, args.tenantId, args.workloadIdentityClientId])
+      .apply(([vaultName, tenantId, clientId]) =>
+        secretProviderClass({
+          name: MONITORING_SECRET_PROVIDER_CLASS,
+          namespace: ns,
+          vaultName,
+          tenantId,
+          clientId,
+          secrets: [
+            { objectName: VAULT_SECRETS.grafanaAdminUser, key: "admin-user" },
+            { objectName: VAULT_SECRETS.grafanaAdminPassword, key: "admin-password" },
+            { objectName: VAULT_SECRETS.pagerdutyRoutingKey, key: VAULT_SECRETS.pagerdutyRoutingKey },
+            { objectName: VAULT_SECRETS.slackWebhookUrl, key: VAULT_SECRETS.slackWebhookUrl },
+            { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
+          ],
+          syncAs: { secretName: GRAFANA_ADMIN_SECRET, type: "Opaque", keys: ["admin-user", "admin-password"] },
+        }),
+      );
+    const providerClass = new k8s.apiextensions.CustomResource(
+      `${name}-secret-provider-class`,
+      {
+        apiVersion: "secrets-store.csi.x-k8s.io/v1",
+        kind: "SecretProviderClass",
+        metadata: { name: MONITORING_SECRET_PROVIDER_CLASS, namespace: ns, labels },
+        spec: spc.apply((o) => o.spec),
+      },
+      nsOpts,
+    );
+
+    const values = pulumi.all([args.clusterName, args.workloadIdentityClientId]).apply(([cluster, clientId]) =>
+      helmValues({
+        monitoring: args.monitoring,
+        zoneRedundant: args.zoneRedundant,
+        alertmanagerConfig: content.alertmanager as unknown as Record<string, unknown>,
+        workloadIdentityClientId: clientId,
+        cluster,
+        environment: args.environment,
+      }),
+    );
+    const release = new k8s.helm.v3.Release(
+      `${name}-kube-prometheus-stack`,
+      {
+        name: RELEASE,
+        namespace: ns,
+        chart: CHART.name,
+        version: CHART.version,
+        repositoryOpts: { repo: CHART.repo },
+        values,
+        // Wait for the workloads so rules/dashboards land on a running stack; fail after 15 minutes.
+        timeout: 900,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { ...nsOpts, dependsOn: [namespace, providerClass] },
+    );
+
+    // PrometheusRule CRDs come with the chart.
+    const crOpts = { ...k8sOpts, dependsOn: [release] };
+    for (const file of content.rules) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-rules-${file.name}`,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PrometheusRule",
+          metadata: {
+            name: `platform-${file.name}`,
+            namespace: ns,
+            labels: { ...labels, ...SELECTOR_LABELS },
+            annotations: { "monitoring-platform/source": `rules/${file.file}` },
+          },
+          spec: { groups: file.groups },
+        },
+        crOpts,
+      );
+    }
+    for (const d of content.dashboards) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-dashboard-${d.uid}`,
+        {
+          metadata: {
+            name: `dashboard-${d.uid}`,
+            namespace: ns,
+            labels: { ...labels, grafana_dashboard: "1" },
+            annotations: { grafana_folder: d.folder, "monitoring-platform/source": d.file },
+          },
+          data: { [`${d.uid}.json`]: d.json },
+        },
+        nsOpts,
+      );
+    }
+    this.registerOutputs({ namespace: ns });
+  }
+}

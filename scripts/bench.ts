@@ -1,0 +1,74 @@
+/**
+ * `npm run bench`: prints ratios measured in one run (median of N runs each), so the machine's speed
+ * cancels out:
+ *   (a) offline render of prod ÷ bare `node -e "require('@pulumi/pulumi')"`           target ≤ 2
+ *   (b) `tsc --noEmit` of the project ÷ `tsc` of a one-file program with the same imports  target ≤ 1.5
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const bin = (n: string) => path.join(ROOT, "node_modules/.bin", n);
+
+function time(cmd: string, args: string[], cwd = ROOT): number {
+  const t = process.hrtime.bigint();
+  execFileSync(cmd, args, { cwd, stdio: "ignore" });
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function median(cmd: string, args: string[], cwd = ROOT): number {
+  const xs = Array.from({ length: RUNS }, () => time(cmd, args, cwd)).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)]!;
+}
+
+/** Every distinct package import of the program (the baseline program imports exactly these). */
+function programImports(): string[] {
+  const files = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+    });
+  const specs = new Set<string>();
+  for (const f of files(path.join(ROOT, "infra"))) {
+    for (const m of fs.readFileSync(f, "utf8").matchAll(/from "([^".][^"]*)"/g)) specs.add(m[1]!);
+  }
+  return [...specs].sort();
+}
+
+function main(): void {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  const bare = median(process.execPath, ["-e", "require('@pulumi/pulumi')"]);
+  const render = median(bin("tsx"), ["scripts/render.ts", "--stack", "prod", "--out", path.join(out, "render")]);
+
+  // The baseline: one file importing the same modules, type-checked with the same compiler options.
+  const baseDir = fs.mkdtempSync(path.join(ROOT, ".bench-"));
+  try {
+    const imports = programImports();
+    fs.writeFileSync(
+      path.join(baseDir, "one.ts"),
+      imports.map((s, i) => `import * as m${i} from "${s}";\nvoid m${i};`).join("\n") + "\n",
+    );
+    const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(path.join(baseDir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["one.ts"] }));
+    const project = median(bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
+    const one = median(bin("tsc"), ["-p", path.join(baseDir, "tsconfig.json"), "--noEmit"]);
+
+    const a = render / bare;
+    const b = project / one;
+    console.log(`runs per measurement: ${RUNS} (median)`);
+    console.log(`bare require('@pulumi/pulumi'):        ${bare.toFixed(0)} ms`);
+    console.log(`render --stack prod:                   ${render.toFixed(0)} ms`);
+    console.log(`(a) render ÷ bare require:             ${a.toFixed(2)}  (target ≤ 2)  ${a <= 2 ? "OK" : "OVER"}`);
+    console.log(`tsc --noEmit (project):                ${project.toFixed(0)} ms`);
+    console.log(`tsc --noEmit (one file, ${imports.length} imports):   ${one.toFixed(0)} ms`);
+    console.log(`(b) project ÷ one-file tsc:            ${b.toFixed(2)}  (target ≤ 1.5)  ${b <= 1.5 ? "OK" : "OVER"}`);
+  } finally {
+    fs.rmSync(baseDir, { recursive: true, force: true });
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+main();

@@ -1,0 +1,177 @@
+/**
+ * The offline render, run as users run it (the CLI, in a child process), for both stacks with seeded
+ * secrets: the contract of resources.json, every Kubernetes object valid against its schema, and no secret
+ * value anywhere in the output.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import Ajv from "ajv";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT, SEEDED_SECRETS } from "./mocks";
+import type { RenderDocument } from "../scripts/lib/renderOutput";
+
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+
+/** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
+function fixtureStackFile(stack: string, dir: string): string {
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  Object.assign(doc.config, SEEDED_SECRETS);
+  const file = path.join(dir, `Pulumi.${stack}.fixture.yaml`);
+  fs.writeFileSync(file, yaml.dump(doc));
+  return file;
+}
+
+function render(stack: string, out: string, configFile?: string): string {
+  const args = [path.join(ROOT, "scripts/render.ts"), "--stack", stack, "--out", out];
+  if (configFile) args.push("--config", configFile);
+  return execFileSync(TSX, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p) : [p];
+  });
+}
+
+/** Our own transcription of the SecretProviderClass v1 CRD schema (no kubernetes-models package exists). */
+const SPC_SCHEMA = {
+  type: "object",
+  required: ["apiVersion", "kind", "metadata", "spec"],
+  properties: {
+    apiVersion: { const: "secrets-store.csi.x-k8s.io/v1" },
+    kind: { const: "SecretProviderClass" },
+    metadata: { type: "object", required: ["name", "namespace"] },
+    spec: {
+      type: "object",
+      additionalProperties: false,
+      required: ["provider", "parameters"],
+      properties: {
+        provider: { type: "string" },
+        parameters: { type: "object", additionalProperties: { type: "string" } },
+        secretObjects: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["secretName", "type", "data"],
+            properties: {
+              secretName: { type: "string" },
+              type: { type: "string" },
+              labels: { type: "object", additionalProperties: { type: "string" } },
+              annotations: { type: "object", additionalProperties: { type: "string" } },
+              data: {
+                type: "array",
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["objectName", "key"],
+                  properties: { objectName: { type: "string" }, key: { type: "string" } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** Validates one manifest against its schema; throws when invalid or when no schema is known. */
+async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
+  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
+  if (group === "secrets-store.csi.x-k8s.io") {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    if (!ajv.validate(SPC_SCHEMA, m)) throw new Error(ajv.errorsText());
+    return;
+  }
+  const module =
+    group === "monitoring.coreos.com"
+      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
+      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
+  const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
+  const Model = mod[m.kind];
+  if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);
+  new Model(m).validate();
+}
+
+describe.each(["dev", "prod"])("render --stack %s", (stack) => {
+  let out: string;
+  let stdout: string;
+  let doc: RenderDocument;
+  beforeAll(() => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `render-${stack}-`));
+    out = path.join(tmp, "out");
+    stdout = render(stack, out, fixtureStackFile(stack, tmp));
+    doc = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as RenderDocument;
+  });
+
+  it("writes resources.json in the contract format", () => {
+    expect(doc.project).toBe("monitoring-platform");
+    expect(doc.stack).toBe(stack);
+    expect(doc.resources.length).toBeGreaterThan(20);
+    for (const r of doc.resources) {
+      expect(Object.keys(r).sort()).toEqual(["inputs", "name", "options", "parent", "type"]);
+      expect(Object.keys(r.options).sort()).toEqual(["dependsOn", "ignoreChanges", "protect", "retainOnDelete"]);
+    }
+  });
+
+  it("contains the Azure core", () => {
+    const types = new Set(doc.resources.map((r) => r.type));
+    for (const t of [
+      "azure-native:resources:ResourceGroup",
+      "azure-native:network:VirtualNetwork",
+      "azure-native:operationalinsights:Workspace",
+      "azure-native:containerservice:ManagedCluster",
+      "azure-native:keyvault:Vault",
+      "azure-native:keyvault:Secret",
+      "azure-native:authorization:RoleAssignment",
+      "pulumi:providers:kubernetes",
+    ]) {
+      expect(types, t).toContain(t);
+    }
+  });
+
+  it("marks values known only after deployment", () => {
+    const vault = doc.resources.find((r) => r.type === "azure-native:keyvault:Vault")!;
+    expect(JSON.stringify(vault.inputs)).toContain("(known after apply)");
+  });
+
+  it("prints a summary per type and per component", () => {
+    expect(stdout).toMatch(/per type:/);
+    expect(stdout).toMatch(/per component:/);
+    expect(stdout).toMatch(/azure-native:containerservice:ManagedCluster/);
+  });
+
+  it("never writes a secret value: seeded config secrets and generated passwords", () => {
+    const files = walk(out);
+    expect(files.length).toBeGreaterThan(1);
+    const needles = [...Object.values(SEEDED_SECRETS), "MockPw-"];
+    for (const f of files) {
+      const text = fs.readFileSync(f, "utf8");
+      for (const n of needles) expect(text.includes(n), `${n} found in ${f}`).toBe(false);
+    }
+    // …and the secrets are there, redacted.
+    expect(fs.readFileSync(path.join(out, "resources.json"), "utf8")).toContain('"[secret]"');
+  });
+
+  it("writes one manifest per Kubernetes object, each valid against its schema", async () => {
+    const dir = path.join(out, "manifests");
+    const files = fs.readdirSync(dir).filter((f) => !f.startsWith("helm-release_"));
+    const k8sResources = doc.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"));
+    expect(files.length).toBe(k8sResources.length);
+    for (const f of files) {
+      const m = yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as { apiVersion: string; kind: string };
+      await expect(validateManifest(m), f).resolves.toBeUndefined();
+    }
+  });
+});
+
+describe("render CLI errors", () => {
+  it("names the missing stack file", () => {
+    expect(() => render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).toThrow(/Pulumi\.staging\.yaml does not exist/);
+  });
+});
