@@ -1,12 +1,139 @@
+/**
+ * The prod stack evaluated end to end under mocks: the AKS baseline, Key Vault, secrets and protection.
+ */
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateStack, type StackRun } from "./mocks";
+import { evaluateStack, promiseOf, type StackRun } from "./mocks";
+import { VAULT_SECRETS } from "../infra/azure/secrets";
+import { ROLES } from "../infra/azure/aksPlan";
 
 let run: StackRun;
 beforeAll(async () => {
   run = await evaluateStack("prod");
 });
 
-describe("prod stack: Azure core", () => {
+const cluster = () => run.inputsOf(run.one("azure-native:containerservice:ManagedCluster"));
+
+describe("prod stack: AKS baseline", () => {
+  it("integrates Entra ID with Azure RBAC and disables local accounts", () => {
+    const c = cluster();
+    expect(c.aadProfile).toMatchObject({ managed: true, enableAzureRBAC: true });
+    expect(c.disableLocalAccounts).toBe(true);
+  });
+
+  it("enables the OIDC issuer and workload identity", () => {
+    expect(cluster().oidcIssuerProfile).toEqual({ enabled: true });
+    expect(cluster().securityProfile.workloadIdentity).toEqual({ enabled: true });
+  });
+
+  it("enables the Key Vault secrets provider with rotation, Azure Policy and Container Insights", () => {
+    const a = cluster().addonProfiles;
+    expect(a.azureKeyvaultSecretsProvider).toEqual({
+      enabled: true,
+      config: { enableSecretRotation: "true", rotationPollInterval: "2m" },
+    });
+    expect(a.azurepolicy.enabled).toBe(true);
+    expect(a.omsagent.enabled).toBe(true);
+    expect(a.omsagent.config.logAnalyticsWorkspaceResourceID).toContain("/providers/operationalinsights/log-agents-prod");
+  });
+
+  it("uses Azure CNI overlay with network policy", () => {
+    expect(cluster().networkProfile).toMatchObject({ networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "cilium" });
+  });
+
+  it("runs a 3-node tainted system pool and an autoscaled user pool across three zones", () => {
+    const [system, user] = cluster().agentPoolProfiles;
+    expect(system).toMatchObject({ mode: "System", count: 3, nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"], availabilityZones: ["1", "2", "3"] });
+    expect(user).toMatchObject({ mode: "User", enableAutoScaling: true, minCount: 3, maxCount: 12, availabilityZones: ["1", "2", "3"] });
+  });
+
+  it("is on the Standard tier with patch auto-upgrade inside maintenance windows", () => {
+    expect(cluster().sku).toEqual({ name: "Base", tier: "Standard" });
+    expect(cluster().autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
+    const windows = run.all("azure-native:containerservice:MaintenanceConfiguration").map((r) => run.inputsOf(r).configName);
+    expect(windows.sort()).toEqual(["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
+  });
+
+  it("pins only the minor version, and auto-upgrade cannot make the next up plan a replacement", () => {
+    expect(cluster().kubernetesVersion).toMatch(/^1\.\d+$/);
+    const opts = run.one("azure-native:containerservice:ManagedCluster").options;
+    // The autoscaler's count is ignored; nothing that would force a replacement is left to drift.
+    expect(opts.ignoreChanges).toEqual(["agentPoolProfiles[1].count"]);
+    expect(opts.replaceOnChanges).toEqual([]);
+  });
+
+  it("restricts the API server to the authorized ranges", () => {
+    expect(cluster().apiServerAccessProfile).toEqual({
+      enablePrivateCluster: false,
+      authorizedIPRanges: ["203.0.113.0/24", "198.51.100.16/28"],
+    });
+  });
+
+  it("gives the deployer and the admin groups cluster-admin through Azure RBAC", () => {
+    const admins = run
+      .all("azure-native:authorization:RoleAssignment")
+      .map((r) => run.inputsOf(r))
+      .filter((i) => String(i.roleDefinitionId).endsWith(ROLES.aksRbacClusterAdmin));
+    expect(admins.map((a) => a.principalType).sort()).toEqual(["Group", "ServicePrincipal"]);
+  });
+
+  it("builds one explicit Kubernetes provider from the cluster's kubeconfig (a secret)", async () => {
+    const p = run.one("pulumi:providers:kubernetes");
+    expect(JSON.stringify(p.inputs)).toContain("1b47061264138c4ac30d75fd1eb44270"); // secret marker
+    expect(run.inputsOf(p).kubeconfig).toContain("--login\n      - azurecli");
+    expect(await promiseOf(run.outputs.kubeconfig as never)).toBeTruthy();
+  });
+});
+
+describe("prod stack: Key Vault and secrets", () => {
+  const vault = () => run.inputsOf(run.one("azure-native:keyvault:Vault"));
+
+  it("uses RBAC, soft delete for 90 days, purge protection and a default-deny firewall", () => {
+    expect(vault().properties).toMatchObject({
+      enableRbacAuthorization: true,
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: 90,
+      enablePurgeProtection: true,
+      networkAcls: { defaultAction: "Deny" },
+    });
+    expect(vault().properties.networkAcls.virtualNetworkRules[0].id).toContain("snet-agents-prod-aks");
+  });
+
+  it("carries a random suffix so a rebuild never collides with the soft-deleted vault", () => {
+    expect(vault().vaultName).toBe("kv-agents-prod-a1b2c3");
+  });
+
+  it("stores generated and configured secrets, all as Pulumi secrets", () => {
+    const secrets = run.all("azure-native:keyvault:Secret");
+    expect(secrets.map((s) => run.inputsOf(s).secretName).sort()).toEqual(
+      expect.arrayContaining(Object.values(VAULT_SECRETS).filter((n) => n !== VAULT_SECRETS.redisAccessKey)),
+    );
+    for (const s of secrets) {
+      expect(JSON.stringify(s.inputs.properties), s.name).toContain("1b47061264138c4ac30d75fd1eb44270");
+    }
+  });
+
+  it("lets the monitoring identity read exactly its secrets, federated to its service account", () => {
+    const reads = run.all("azure-native:authorization:RoleAssignment").filter((r) => r.name.startsWith("monitoring-identity-kv-read-"));
+    expect(reads.map((r) => r.name.replace("monitoring-identity-kv-read-", "")).sort()).toEqual(
+      ["grafana-admin-password", "grafana-admin-user", "heartbeat-url", "pagerduty-routing-key", "slack-webhook-url"],
+    );
+    for (const r of reads) {
+      expect(run.inputsOf(r).roleDefinitionId).toMatch(new RegExp(`${ROLES.keyVaultSecretsUser}$`));
+      expect(run.inputsOf(r).scope).not.toMatch(/Microsoft.KeyVault\/vaults\/[^/]+$/);
+    }
+    const fic = run.inputsOf(run.one("azure-native:managedidentity:FederatedIdentityCredential", "monitoring-identity-fic-monitoring-monitoring-secrets"));
+    expect(fic.subject).toBe("system:serviceaccount:monitoring:monitoring-secrets");
+    expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
+  });
+
+  it("protects every stateful resource", () => {
+    const stateful = run.resources.filter((r) =>
+      ["azure-native:keyvault:Vault", "azure-native:keyvault:Secret", "azure-native:operationalinsights:Workspace", "azure-native:resources:ResourceGroup", "random:index/randomPassword:RandomPassword"].includes(r.type),
+    );
+    expect(stateful.length).toBeGreaterThan(5);
+    for (const r of stateful) expect(r.options.protect, `${r.type} ${r.name}`).toBe(true);
+  });
+
   it("tags every taggable resource with project and stack", () => {
     const taggable = run.resources.filter((r) => r.custom && r.type.startsWith("azure-native:") && "tags" in r.inputs);
     expect(taggable.length).toBeGreaterThan(5);
@@ -14,4 +141,14 @@ describe("prod stack: Azure core", () => {
       expect(run.inputsOf(r).tags, `${r.type} ${r.name}`).toMatchObject({ project: "monitoring-platform", stack: "prod" });
     }
   });
+
+  it("exports what operators need, the kubeconfig as a secret", async () => {
+    expect(Object.keys(run.outputs)).toEqual(expect.arrayContaining(["clusterName", "kubeconfig", "vaultUri", "resourceGroup", "grafanaUrl"]));
+    expect(pulumiIsSecret(run.outputs.kubeconfig)).toBe(true);
+  });
 });
+
+function pulumiIsSecret(o: unknown): boolean {
+  // Output.isSecret is a Promise<boolean> on the output object.
+  return typeof o === "object" && o !== null && "isSecret" in o;
+}
