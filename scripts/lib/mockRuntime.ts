@@ -37,7 +37,10 @@ export interface RecordedResource {
 
 export interface Evaluation {
   resources: RecordedResource[];
+  /** Stack outputs, resolved. */
   outputs: Record<string, unknown>;
+  /** The program's exports as it returned them (Outputs keep their secretness). */
+  exports: Record<string, unknown>;
 }
 
 export type ValueMode = "render" | "test";
@@ -214,6 +217,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // A failing program is caught inside the stack's init and rethrown afterwards: letting it escape
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;
+  let exported: Record<string, unknown> = {};
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const o = t.opts as pulumi.CustomResourceOptions;
@@ -238,7 +242,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
     try {
       const exports = await program();
       // Stack outputs are the module's exports, as under `pulumi up`.
-      return Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default" && k !== "__esModule"));
+      exported = Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default" && k !== "__esModule"));
+      return exported;
     } catch (e) {
       failure = e;
       return {};
@@ -253,5 +258,5 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   }
   // Let outstanding registrations settle before reading the records.
   await new Promise((r) => setTimeout(r, 0));
-  return { resources: [...records.values()], outputs: (outputs ?? {}) as Record<string, unknown> };
+  return { resources: [...records.values()], outputs: (outputs ?? {}) as Record<string, unknown>, exports: exported };
 }
