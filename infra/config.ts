@@ -215,6 +215,13 @@ const appSchema = z.strictObject({
     message: "must be an image repository without tag, e.g. acrplatform.azurecr.io/agent-api",
   }),
   port: int(1024, 65535),
+  /** Namespace of the ingress controller allowed to reach the app (AKS app routing by default). */
+  ingressNamespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }).default("app-routing-system"),
+  /**
+   * Extra egress on 443 (e.g. the LLM provider's endpoint range). Default none: the NetworkPolicy allows
+   * only Postgres, Redis and DNS.
+   */
+  httpsEgressCidrs: z.array(cidr).default([]),
   activeColor: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
   blue: colorDeploymentSchema,
   green: colorDeploymentSchema,

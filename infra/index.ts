@@ -4,7 +4,9 @@
  *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), Key Vault.
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
  *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
- *   5. outputs     — what operators and other stacks need.
+ *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.
+ *   6. apps        — agent-api as a blue-green service (flip `app.activeColor` to switch).
+ *   7. outputs     — what operators and other stacks need.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
@@ -18,6 +20,12 @@ import { KeyVault, generatedPassword } from "./azure/keyVault";
 import { WorkloadIdentity } from "./azure/workloadIdentity";
 import { VAULT_SECRETS } from "./azure/secrets";
 import { MonitoringStack } from "./monitoring/monitoringStack";
+import { SELECTOR_LABELS } from "./monitoring/helmValues";
+import { Postgres } from "./data/postgres";
+import { Redis } from "./data/redis";
+import { DataExporters } from "./data/exporters";
+import { BlueGreenService } from "./apps/blueGreen";
+import { createNamespace } from "./kubernetes/namespace";
 
 // 1. config
 const cfg = loadConfig();
@@ -103,7 +111,104 @@ const monitoring = new MonitoringStack("monitoring", {
   provider: aks.provider,
 });
 
-// 5. outputs
+// 5. data
+const postgres = new Postgres("postgres", {
+  ...common,
+  resourceGroupName,
+  postgres: cfg.postgres,
+  zoneRedundant: cfg.zoneRedundant,
+  delegatedSubnetId: network.postgresSubnetId,
+  vnetId: network.vnetId,
+  tenantId: client.tenantId,
+  administratorLoginPassword: postgresAdmin.result,
+  logAnalyticsWorkspaceId: logs.workspaceId,
+  protect: cfg.protect,
+});
+const redis = new Redis("redis", {
+  ...common,
+  resourceGroupName,
+  redis: cfg.redis,
+  zoneRedundant: cfg.zoneRedundant,
+  endpointsSubnetId: network.endpointsSubnetId,
+  vnetId: network.vnetId,
+  vault,
+  protect: cfg.protect,
+});
+const exportersIdentity = new WorkloadIdentity("exporters-identity", {
+  ...common,
+  resourceGroupName,
+  role: "exporters",
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: "data-exporters" }],
+  secrets: {
+    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
+    [VAULT_SECRETS.redisExporterPasswordMap]: redis.exporterPasswordMapSecret.id,
+  },
+  subscriptionId: client.subscriptionId,
+});
+new DataExporters("exporters", {
+  namespace: cfg.monitoring.namespace,
+  serviceMonitorLabels: SELECTOR_LABELS,
+  postgres: { host: postgres.fqdn, user: postgres.adminLogin, subnetCidr: cfg.network.postgresCidr },
+  redis: { address: redis.address, port: redis.port, subnetCidr: cfg.network.endpointsCidr },
+  vaultName: vault.vaultName,
+  tenantId: client.tenantId,
+  workloadIdentityClientId: exportersIdentity.clientId,
+  provider: aks.provider,
+  dependsOn: [monitoring],
+});
+
+// 6. apps
+const appIdentity = new WorkloadIdentity("app-identity", {
+  ...common,
+  resourceGroupName,
+  role: cfg.app.name,
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.app.namespace, name: cfg.app.name }],
+  secrets: {
+    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
+    [VAULT_SECRETS.redisAccessKey]: redis.accessKeySecret.id,
+  },
+  subscriptionId: client.subscriptionId,
+});
+const appNamespace = createNamespace(
+  "app-namespace",
+  { name: cfg.app.namespace, component: "api", partOf: cfg.app.name },
+  { provider: aks.provider },
+);
+const app = new BlueGreenService(cfg.app.name, {
+  app: cfg.app,
+  serviceAccountName: cfg.app.name,
+  workloadIdentityClientId: appIdentity.clientId,
+  secrets: {
+    vaultName: vault.vaultName,
+    tenantId: client.tenantId,
+    objects: [
+      { objectName: VAULT_SECRETS.postgresAdminPassword, key: "postgres-password" },
+      { objectName: VAULT_SECRETS.redisAccessKey, key: "redis-password" },
+    ],
+  },
+  env: {
+    POSTGRES_HOST: postgres.fqdn,
+    POSTGRES_USER: postgres.adminLogin,
+    POSTGRES_DB: cfg.postgres.databases[0]!,
+    POSTGRES_PASSWORD_FILE: "/mnt/secrets/postgres-password",
+    POSTGRES_SSLMODE: "require",
+    REDIS_URL: redis.address,
+    REDIS_PASSWORD_FILE: "/mnt/secrets/redis-password",
+  },
+  egress: [
+    { name: "postgres", cidr: cfg.network.postgresCidr, ports: [5432] },
+    { name: "redis", cidr: cfg.network.endpointsCidr, ports: [redis.port] },
+    ...cfg.app.httpsEgressCidrs.map((cidr, i) => ({ name: `https-${i}`, cidr, ports: [443] })),
+  ],
+  ingressFromNamespaces: [cfg.app.ingressNamespace, cfg.monitoring.namespace],
+  serviceMonitorLabels: SELECTOR_LABELS,
+  provider: aks.provider,
+  dependsOn: [appNamespace, monitoring],
+});
+
+// 7. outputs
 export const resourceGroup = rg.name;
 export const clusterName = aks.clusterName;
 export const kubeconfig = pulumi.secret(aks.kubeconfig);
@@ -114,3 +219,7 @@ export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const monitoringIdentityClientId = monitoringIdentity.clientId;
 export const grafanaUrl = cfg.monitoring.grafana.url;
 export const monitoringNamespace = monitoring.namespace;
+export const postgresFqdn = postgres.fqdn;
+export const redisHostName = redis.hostName;
+export const activeColor = cfg.app.activeColor;
+export const appService = app.serviceName;

@@ -149,7 +149,7 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
   it("never writes a secret value: seeded config secrets and generated passwords", () => {
     const files = walk(out);
     expect(files.length).toBeGreaterThan(1);
-    const needles = [...Object.values(SEEDED_SECRETS), "MockPw-"];
+    const needles = [...Object.values(SEEDED_SECRETS), "MockPw-", "MockKey-"];
     for (const f of files) {
       const text = fs.readFileSync(f, "utf8");
       for (const n of needles) expect(text.includes(n), `${n} found in ${f}`).toBe(false);

@@ -147,6 +147,6 @@ describe("prod stack: Key Vault and secrets", () => {
   it("exports what operators need, the kubeconfig as a secret", async () => {
     expect(Object.keys(run.outputs)).toEqual(expect.arrayContaining(["clusterName", "kubeconfig", "vaultUri", "resourceGroup", "grafanaUrl"]));
     const kubeconfig = run.exports.kubeconfig as pulumi.Output<string>;
-    expect(await kubeconfig.isSecret).toBe(true);
+    expect(await pulumi.isSecret(kubeconfig)).toBe(true);
   });
 });

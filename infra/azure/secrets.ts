@@ -10,6 +10,8 @@ export const VAULT_SECRETS = {
   slackWebhookUrl: "slack-webhook-url",
   heartbeatUrl: "heartbeat-url",
   redisAccessKey: "redis-access-key",
+  /** redis_exporter reads REDIS_PASSWORD_FILE as a JSON map {"rediss://host:port": "key"}. */
+  redisExporterPasswordMap: "redis-exporter-password-map",
 } as const;
 
 export type VaultSecretName = (typeof VAULT_SECRETS)[keyof typeof VAULT_SECRETS];

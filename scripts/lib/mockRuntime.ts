@@ -80,6 +80,7 @@ function azureName(type: string, name: string, inputs: Record<string, unknown>):
   const own =
     keys.find((k) => k.toLowerCase() === `${kind}name`) ??
     keys.find((k) => k === "resourceName") ??
+    keys.find((k) => k === "clusterName" && kind.includes("redis")) ??
     keys.find((k) => k !== "resourceGroupName" && kind.includes(k.slice(0, -4).toLowerCase()));
   return (own ? (inputs[own] as string) : undefined) ?? name;
 }
@@ -170,6 +171,9 @@ function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.
             subscriptionId: mode === "render" ? UNKNOWN : FAKE_SUBSCRIPTION,
             tenantId: mode === "render" ? UNKNOWN : FAKE_TENANT,
           };
+        case "azure-native:redisenterprise:listDatabaseKeys":
+          // Recognisable fakes: the secret-leak tests search every output file for "MockKey-".
+          return { primaryKey: "MockKey-primary-4f9a", secondaryKey: "MockKey-secondary-7c2e" };
         case "azure-native:containerservice:listManagedClusterUserCredentials":
           return {
             kubeconfigs: [

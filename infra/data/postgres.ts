@@ -1,0 +1,171 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
+import * as privatedns from "@pulumi/azure-native/privatedns";
+import * as monitor from "@pulumi/azure-native/monitor";
+import type { StackConfig } from "../config";
+import { postgresPlan, type PostgresPlan } from "./postgresPlan";
+
+export interface PostgresArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: string;
+  stack: string;
+  /** The validated `postgres` config section. */
+  postgres: StackConfig["postgres"];
+  /** Stack-wide zone redundancy: pins the primary and standby to different zones. */
+  zoneRedundant: boolean;
+  /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers (`Network.postgresSubnetId`). */
+  delegatedSubnetId: pulumi.Input<string>;
+  /** The VNet the private DNS zone is linked to (`Network.vnetId`). */
+  vnetId: pulumi.Input<string>;
+  /** Entra tenant for Entra ID authentication. */
+  tenantId: pulumi.Input<string>;
+  /** The generated admin password (a secret Output; it also lives in Key Vault). */
+  administratorLoginPassword: pulumi.Input<string>;
+  /** Server logs and metrics go here (`LogAnalytics.workspaceId`). */
+  logAnalyticsWorkspaceId: pulumi.Input<string>;
+  /** `protect` on the server and databases. */
+  protect: boolean;
+  tags: Record<string, string>;
+}
+
+/**
+ * Azure Database for PostgreSQL Flexible Server, private only: VNet-integrated through the delegated subnet
+ * with its own private DNS zone, no public endpoint, TLS required, Entra ID + password authentication,
+ * zone-redundant HA and geo-redundant backups where the stack asks for them, logs to Log Analytics.
+ */
+export class Postgres extends pulumi.ComponentResource {
+  public readonly serverName: pulumi.Output<string>;
+  public readonly serverId: pulumi.Output<string>;
+  /** Host name clients connect to (resolves to a private IP inside the VNet). */
+  public readonly fqdn: pulumi.Output<string>;
+  public readonly adminLogin: string;
+  public readonly databaseNames: string[];
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring-platform:data:Postgres", name, {}, opts);
+    let plan: PostgresPlan;
+    try {
+      plan = postgresPlan({ stack: args.stack, postgres: args.postgres, zoneRedundant: args.zoneRedundant });
+    } catch (e) {
+      throw new pulumi.ResourceError((e as Error).message, this);
+    }
+
+    // A VNet-integrated server needs its private DNS zone linked to the VNet *before* it is created.
+    const zone = new privatedns.PrivateZone(
+      `${name}-dns`,
+      {
+        privateZoneName: plan.privateDnsZoneName,
+        resourceGroupName: args.resourceGroupName,
+        location: "global",
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const link = new privatedns.VirtualNetworkLink(
+      `${name}-dns-link`,
+      {
+        virtualNetworkLinkName: `${plan.serverName}-vnet`,
+        privateZoneName: zone.name,
+        resourceGroupName: args.resourceGroupName,
+        location: "global",
+        virtualNetwork: { id: args.vnetId },
+        // The server registers its own A record; VMs in the VNet must not auto-register into this zone.
+        registrationEnabled: false,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    const server = new dbforpostgresql.Server(
+      `${name}-server`,
+      {
+        serverName: plan.serverName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        version: plan.version,
+        sku: plan.sku,
+        storage: plan.storage,
+        availabilityZone: plan.availabilityZone,
+        highAvailability: plan.highAvailability,
+        backup: plan.backup,
+        network: {
+          delegatedSubnetResourceId: args.delegatedSubnetId,
+          privateDnsZoneArmResourceId: zone.id,
+          publicNetworkAccess: "Disabled",
+        },
+        authConfig: { activeDirectoryAuth: "Enabled", passwordAuth: "Enabled", tenantId: args.tenantId },
+        administratorLogin: args.postgres.adminLogin,
+        administratorLoginPassword: pulumi.secret(args.administratorLoginPassword),
+        tags: args.tags,
+      },
+      {
+        parent: this,
+        dependsOn: [link],
+        // The data lives here: with protect, neither an update that would replace the server nor a
+        // `pulumi destroy` can delete it; removing it takes an explicit `pulumi state unprotect`.
+        protect: args.protect,
+        // Geo-redundant backup can only be chosen when the server is created; Azure refuses to change it
+        // later. Declaring it replace-on-change makes a flip show up in `pulumi preview` as a *replace* of
+        // the server instead of an opaque ARM error mid-update; with protect on (always in prod) Pulumi then
+        // refuses the replace, so the only way through is a deliberate migration (restore into a new server).
+        replaceOnChanges: ["backup.geoRedundantBackup"],
+        // The name is fixed (clients and the DNS zone use it), so a replacement must delete first.
+        deleteBeforeReplace: true,
+        // After an HA failover Azure swaps primary and standby zones; reverting that is not our business
+        // and would otherwise show as drift on every preview.
+        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+      },
+    );
+
+    // Server parameters one after another: the server rejects a parameter change while another is running.
+    let previous: pulumi.Resource = server;
+    for (const c of plan.configurations) {
+      previous = new dbforpostgresql.Configuration(
+        `${name}-param-${c.name}`,
+        {
+          configurationName: c.name,
+          serverName: server.name,
+          resourceGroupName: args.resourceGroupName,
+          value: c.value,
+          source: "user-override",
+        },
+        { parent: this, dependsOn: [previous] },
+      );
+    }
+
+    for (const db of plan.databases) {
+      new dbforpostgresql.Database(
+        `${name}-db-${db}`,
+        {
+          databaseName: db,
+          serverName: server.name,
+          resourceGroupName: args.resourceGroupName,
+          charset: "UTF8",
+          collation: "en_US.utf8",
+        },
+        // Dropping a database drops its data; protected like the server.
+        { parent: this, protect: args.protect, dependsOn: [previous] },
+      );
+    }
+
+    // Postgres logs (connections, errors, slow queries) and platform metrics next to the cluster's logs.
+    new monitor.DiagnosticSetting(
+      `${name}-diagnostics`,
+      {
+        name: "to-log-analytics",
+        resourceUri: server.id,
+        workspaceId: args.logAnalyticsWorkspaceId,
+        logs: [{ categoryGroup: "allLogs", enabled: true }],
+        metrics: [{ category: "AllMetrics", enabled: true }],
+      },
+      { parent: this },
+    );
+
+    this.serverName = server.name;
+    this.serverId = server.id;
+    this.fqdn = server.fullyQualifiedDomainName;
+    this.adminLogin = args.postgres.adminLogin;
+    this.databaseNames = plan.databases;
+    this.registerOutputs({ serverName: this.serverName, fqdn: this.fqdn });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Pure decisions for the PostgreSQL Flexible Server: names, SKU, HA/zone layout, backup, server parameters.
+ * infra/data/postgres.ts only turns this plan into resources.
+ */
+import type { StackConfig } from "../config";
+import { azureName } from "../naming";
+
+export interface PostgresPlanInput {
+  stack: string;
+  postgres: StackConfig["postgres"];
+  /** Stack-wide zone redundancy (config `zoneRedundant`). */
+  zoneRedundant: boolean;
+}
+
+export interface PostgresPlan {
+  serverName: string;
+  /** `<server>.private.postgres.database.azure.com`: one zone per server, linked to our VNet. */
+  privateDnsZoneName: string;
+  version: string;
+  sku: { name: string; tier: StackConfig["postgres"]["skuTier"] };
+  storage: { storageSizeGB: number; autoGrow: "Enabled" };
+  /** Primary zone; undefined lets Azure choose (no zone promise without zone redundancy). */
+  availabilityZone?: string;
+  highAvailability: { mode: StackConfig["postgres"]["highAvailability"]; standbyAvailabilityZone?: string };
+  backup: { backupRetentionDays: number; geoRedundantBackup: "Enabled" | "Disabled" };
+  /** Server parameters, applied in this order (one at a time: the server rejects concurrent changes). */
+  configurations: { name: string; value: string; why: string }[];
+  databases: string[];
+}
+
+/** Compute families per tier: Burstable is B-series, General Purpose D-series, Memory Optimized E-series. */
+const TIER_FAMILY: Record<StackConfig["postgres"]["skuTier"], RegExp> = {
+  Burstable: /^Standard_B/,
+  GeneralPurpose: /^Standard_D/,
+  MemoryOptimized: /^Standard_E/,
+};
+
+/**
+ * Plans the server. Throws an Error naming the key and the fix for combinations the config schema cannot
+ * see on its own: a SKU outside its tier, HA on Burstable (Azure offers none), zone-redundant HA in a stack
+ * that is not zone-redundant.
+ */
+export function postgresPlan({ stack, postgres: pg, zoneRedundant }: PostgresPlanInput): PostgresPlan {
+  if (!TIER_FAMILY[pg.skuTier].test(pg.skuName)) {
+    throw new Error(
+      `monitoring-platform:postgres.skuName ${pg.skuName} does not belong to postgres.skuTier ${pg.skuTier}: ` +
+        "use Standard_B* with Burstable, Standard_D* with GeneralPurpose, Standard_E* with MemoryOptimized",
+    );
+  }
+  if (pg.skuTier === "Burstable" && pg.highAvailability !== "Disabled") {
+    throw new Error(
+      `monitoring-platform:postgres.highAvailability is ${pg.highAvailability} but Burstable servers have no HA: ` +
+        'set postgres.highAvailability to "Disabled", or use postgres.skuTier GeneralPurpose',
+    );
+  }
+  if (pg.highAvailability === "ZoneRedundant" && !zoneRedundant) {
+    throw new Error(
+      "monitoring-platform:postgres.highAvailability is ZoneRedundant but zoneRedundant is false: " +
+        'set zoneRedundant to true, or postgres.highAvailability to "SameZone" or "Disabled"',
+    );
+  }
+  const dup = pg.databases.find((d, i) => pg.databases.indexOf(d) !== i);
+  if (dup) {
+    throw new Error(`monitoring-platform:postgres.databases lists "${dup}" twice: remove the duplicate`);
+  }
+  const serverName = azureName("psql", stack);
+  // Pin zones only when we promise zone redundancy: the standby then lives in another zone than the primary.
+  const zones =
+    pg.highAvailability === "ZoneRedundant"
+      ? { availabilityZone: "1", standbyAvailabilityZone: "2" }
+      : pg.highAvailability === "SameZone" && zoneRedundant
+        ? { availabilityZone: "1", standbyAvailabilityZone: "1" }
+        : {};
+  return {
+    serverName,
+    privateDnsZoneName: `${serverName}.private.postgres.database.azure.com`,
+    version: pg.version,
+    sku: { name: pg.skuName, tier: pg.skuTier },
+    // Auto-grow: a full disk makes the server read-only, which is an outage; growth is cheaper.
+    storage: { storageSizeGB: pg.storageSizeGb, autoGrow: "Enabled" },
+    availabilityZone: zones.availabilityZone,
+    highAvailability: {
+      mode: pg.highAvailability,
+      standbyAvailabilityZone: pg.highAvailability === "Disabled" ? undefined : zones.standbyAvailabilityZone,
+    },
+    backup: {
+      backupRetentionDays: pg.backupRetentionDays,
+      geoRedundantBackup: pg.geoRedundantBackup ? "Enabled" : "Disabled",
+    },
+    configurations: [
+      { name: "require_secure_transport", value: "on", why: "refuse clients that do not use TLS" },
+      { name: "ssl_min_protocol_version", value: "TLSv1.2", why: "no TLS 1.0/1.1" },
+      {
+        name: "max_connections",
+        value: String(pg.maxConnections),
+        why: "sized in config; a static parameter: Azure applies it at the next server restart",
+      },
+    ],
+    databases: [...pg.databases],
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Namespaces with Pod Security Standards (PSS) labels, so the API server itself refuses pods that do not
+ * meet the standard (https://kubernetes.io/docs/concepts/security/pod-security-admission/), and the
+ * pieces every workload of ours shares to pass it: the restricted pod/container security contexts and the
+ * DNS egress rule that any egress-restricting NetworkPolicy needs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { k8sLabels } from "../naming";
+
+/** The three Pod Security Standards, weakest last. */
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+export interface NamespaceSpec {
+  /** Namespace name (a DNS label). */
+  name: string;
+  /** `app.kubernetes.io/component` of what lives here, e.g. "api" or "observability". */
+  component: string;
+  /** `app.kubernetes.io/part-of`, e.g. "monitoring-platform". */
+  partOf: string;
+  /**
+   * Level the API server enforces. Defaults to "restricted"; lower it only for namespaces that must run
+   * host-level agents (node-exporter needs hostNetwork), and say why at the call site.
+   */
+  enforce?: PodSecurityLevel;
+  /** Extra labels (e.g. for NetworkPolicy namespace selectors). PSS labels cannot be overridden here. */
+  labels?: Record<string, string>;
+}
+
+const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The Namespace object. `warn` and `audit` always use "restricted", whatever is enforced, so a namespace
+ * that enforces less still reports every pod that would not pass the strict standard. The version is
+ * "latest": the cluster's own PSS definition, which tightens as Kubernetes upgrades (pinning an old
+ * version would silently keep weaker checks).
+ */
+export function namespaceManifest(spec: NamespaceSpec) {
+  if (!DNS_LABEL_RE.test(spec.name)) {
+    throw new Error(
+      `namespace name "${spec.name}" is not a DNS label: use lower-case letters, digits and "-"`,
+    );
+  }
+  const enforce = spec.enforce ?? "restricted";
+  return {
+    apiVersion: "v1" as const,
+    kind: "Namespace" as const,
+    metadata: {
+      name: spec.name,
+      labels: {
+        ...spec.labels,
+        ...k8sLabels(spec.name, spec.component, spec.partOf),
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+      },
+    },
+  };
+}
+
+/** Registers the namespace with the given (explicit) Kubernetes provider. */
+export function createNamespace(
+  resourceName: string,
+  spec: NamespaceSpec,
+  opts: pulumi.CustomResourceOptions & { provider: k8s.Provider },
+): k8s.core.v1.Namespace {
+  return new k8s.core.v1.Namespace(resourceName, namespaceManifest(spec), opts);
+}
+
+/**
+ * Pod-level security context that passes the "restricted" standard: non-root with a fixed uid (images
+ * that declare a user name instead of a number would otherwise be refused by runAsNonRoot) and the
+ * runtime's default seccomp profile. fsGroup makes mounted volumes readable by that uid.
+ */
+export function restrictedPodSecurityContext(uid: number) {
+  if (!Number.isInteger(uid) || uid < 1)
+    throw new Error(`runAsUser must be a non-root uid (>= 1), got ${uid}`);
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * Container-level security context for "restricted": no privilege escalation, every capability dropped,
+ * read-only root filesystem (writable paths are explicit emptyDirs), default seccomp.
+ */
+export function restrictedContainerSecurityContext() {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * NetworkPolicy egress rule for cluster DNS (CoreDNS in kube-system). Every policy that restricts egress
+ * needs it, or name resolution — and with it every connection — fails.
+ */
+export function dnsEgressRule() {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
+    ],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Blue-green operations for the app of a stack:
+ *
+ *   npm run bluegreen -- status   --stack <name> [--prometheus-url URL]
+ *   npm run bluegreen -- promote  --stack <name> [--prometheus-url URL] [--yes]
+ *   npm run bluegreen -- rollback --stack <name> [--prometheus-url URL] [--yes]
+ *
+ * status   prints the live color and both colors' health (the promotion gate's numbers).
+ * promote  gates the preview color in Prometheus and, if healthy, flips app.activeColor and runs
+ *          `pulumi up` (Automation API, this directory's project). Unhealthy: refuses with exit code 2.
+ * rollback flips back without the gate (fast), printing the state it rolls back to.
+ *
+ * Prometheus: --prometheus-url, else $PROMETHEUS_URL, else http://127.0.0.1:9090 (e.g. after
+ * `kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090`).
+ * The logic lives in scripts/lib/promotionGate.ts; this file only parses arguments and wires real I/O.
+ */
+import * as path from "path";
+import * as readline from "readline/promises";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { parseStackConfig } from "../infra/config";
+import { readStackConfig } from "./lib/stackFile";
+import {
+  type CommandDeps,
+  type ExitCode,
+  prometheusQuery,
+  promoteCommand,
+  rollbackCommand,
+  statusCommand,
+} from "./lib/promotionGate";
+
+const ROOT = path.resolve(__dirname, "..");
+const USAGE =
+  "usage: npm run bluegreen -- status|promote|rollback --stack <name> [--prometheus-url URL] [--yes]";
+const COMMANDS = { status: statusCommand, promote: promoteCommand, rollback: rollbackCommand } as const;
+
+interface Args {
+  command: keyof typeof COMMANDS;
+  stack: string;
+  prometheusUrl: string;
+  yes: boolean;
+}
+
+export function parseArgs(argv: string[]): Args {
+  const [command, ...rest] = argv;
+  if (!command || !(command in COMMANDS)) throw new Error(`unknown command "${command ?? ""}"\n${USAGE}`);
+  let stack: string | undefined;
+  let prometheusUrl = process.env.PROMETHEUS_URL || "http://127.0.0.1:9090";
+  let yes = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const value = () => {
+      const v = rest[++i];
+      if (!v || v.startsWith("--")) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === "--stack") stack = value();
+    else if (a === "--prometheus-url") prometheusUrl = value();
+    else if (a === "--yes") yes = true;
+    else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  if (!stack) throw new Error(`--stack is required\n${USAGE}`);
+  return { command: command as Args["command"], stack, prometheusUrl, yes };
+}
+
+async function main(): Promise<ExitCode> {
+  const args = parseArgs(process.argv.slice(2));
+  // The same validation `pulumi up` runs: a broken stack file stops here, before anything changes.
+  const app = parseStackConfig(readStackConfig(ROOT, args.stack).config).app;
+  const deps: CommandDeps = {
+    app,
+    stackName: args.stack,
+    query: prometheusQuery(args.prometheusUrl),
+    openStack: () => LocalWorkspace.selectStack({ stackName: args.stack, workDir: ROOT }),
+    log: (line) => console.log(line),
+    confirm: async (question) => {
+      if (args.yes) return true;
+      if (!process.stdin.isTTY) throw new Error("not a terminal: pass --yes to confirm non-interactively");
+      const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+  return COMMANDS[args.command](deps);
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error((e as Error).message);
+      process.exit(1);
+    },
+  );
+}

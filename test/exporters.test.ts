@@ -1,0 +1,251 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as yaml from "js-yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { evaluateComponents, type StackRun } from "./mocks";
+import {
+  EXPORTER_IMAGES,
+  exporterManifests,
+  exporterVaultObjects,
+  type ExportersPlanInput,
+} from "../infra/data/exporters";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const input: ExportersPlanInput = {
+  namespace: "monitoring",
+  serviceAccountName: "data-exporters",
+  secretProviderClassName: "data-exporters-keyvault",
+  serviceMonitorLabels: { release: "kube-prometheus-stack" },
+  postgres: {
+    host: "psql-agents-prod.postgres.database.azure.com",
+    user: "pgadmin",
+    database: "postgres",
+    subnetCidr: "10.30.8.0/24",
+  },
+  redis: {
+    address: "rediss://redis-agents-prod.westeurope.redis.azure.net:10000",
+    subnetCidr: "10.30.9.0/24",
+    port: 10000,
+  },
+};
+
+async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
+  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
+  const module =
+    group === "monitoring.coreos.com"
+      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
+      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
+  const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
+  const Model = mod[m.kind];
+  if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);
+  new Model(m).validate();
+}
+
+const envOf = (d: any) =>
+  Object.fromEntries(
+    (d.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [
+      e.name,
+      e.value,
+    ]),
+  );
+
+describe("exporter manifests (pure)", () => {
+  const plan = exporterManifests(input);
+  const pg = plan.exporters.find((e) => e.key === "postgres")!;
+  const redis = plan.exporters.find((e) => e.key === "redis")!;
+
+  it("pins both images to a release, never latest", () => {
+    expect(EXPORTER_IMAGES.postgres).toMatch(
+      /^quay\.io\/prometheuscommunity\/postgres-exporter:v\d+\.\d+\.\d+$/,
+    );
+    expect(EXPORTER_IMAGES.redis).toMatch(/^oliver006\/redis_exporter:v\d+\.\d+\.\d+$/);
+    expect(pg.deployment.spec.template.spec.containers[0]!.image).toBe(EXPORTER_IMAGES.postgres);
+    expect(redis.deployment.spec.template.spec.containers[0]!.image).toBe(EXPORTER_IMAGES.redis);
+  });
+
+  it("connects over TLS and reads the credentials from the Key Vault mount", () => {
+    const mountPath = pg.deployment.spec.template.spec.containers[0]!.volumeMounts[0]!.mountPath;
+    const files = exporterVaultObjects().map((o) => `${mountPath}/${o.key}`);
+    expect(envOf(pg.deployment)).toEqual({
+      DATA_SOURCE_URI: "psql-agents-prod.postgres.database.azure.com:5432/postgres?sslmode=require",
+      DATA_SOURCE_USER: "pgadmin",
+      DATA_SOURCE_PASS_FILE: `${mountPath}/postgres-password`,
+    });
+    const r = envOf(redis.deployment);
+    expect(r.REDIS_ADDR).toBe("rediss://redis-agents-prod.westeurope.redis.azure.net:10000");
+    expect(r.REDIS_PASSWORD_FILE).toBe(`${mountPath}/redis-password-map.json`);
+    expect(files).toEqual(
+      expect.arrayContaining([envOf(pg.deployment).DATA_SOURCE_PASS_FILE, r.REDIS_PASSWORD_FILE]),
+    );
+    for (const e of plan.exporters) {
+      const env = JSON.stringify(e.deployment.spec.template.spec.containers[0]!.env);
+      expect(env).not.toMatch(/DATA_SOURCE_PASS"|REDIS_PASSWORD"|secretKeyRef/);
+      expect(e.deployment.spec.template.spec.volumes).toEqual([
+        {
+          name: "keyvault",
+          csi: {
+            driver: "secrets-store.csi.k8s.io",
+            readOnly: true,
+            volumeAttributes: { secretProviderClass: "data-exporters-keyvault" },
+          },
+        },
+      ]);
+    }
+  });
+
+  it("mounts the Postgres password and the redis_exporter password map from Key Vault", () => {
+    expect(exporterVaultObjects()).toEqual([
+      { objectName: "postgres-admin-password", key: "postgres-password" },
+      { objectName: "redis-exporter-password-map", key: "redis-password-map.json" },
+    ]);
+  });
+
+  it("runs under the restricted Pod Security Standard with workload identity, probes and limits", () => {
+    for (const e of plan.exporters) {
+      const t = e.deployment.spec.template;
+      expect(t.metadata.labels["azure.workload.identity/use"]).toBe("true");
+      expect(t.spec.serviceAccountName).toBe("data-exporters");
+      expect(t.spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      const c = t.spec.containers[0]!;
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+      });
+      expect(c.readinessProbe.httpGet.port).toBe("metrics");
+      expect(c.livenessProbe.httpGet.port).toBe("metrics");
+      expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(c.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    }
+  });
+
+  it("is scraped by ServiceMonitors carrying the selector label and the contract's job names", () => {
+    expect(pg.serviceMonitor.metadata.labels.release).toBe("kube-prometheus-stack");
+    expect(pg.service.metadata.name).toBe("postgres-exporter");
+    expect(redis.service.metadata.name).toBe("redis-exporter");
+    expect(pg.serviceMonitor.spec.endpoints[0]!.relabelings).toContainEqual({
+      action: "replace",
+      targetLabel: "job",
+      replacement: "postgres-exporter",
+    });
+    expect(redis.serviceMonitor.spec.endpoints[0]!.relabelings).toContainEqual({
+      action: "replace",
+      targetLabel: "job",
+      replacement: "redis-exporter",
+    });
+    for (const e of plan.exporters) {
+      expect(e.service.spec.selector).toEqual(e.serviceMonitor.spec.selector.matchLabels);
+      expect(e.deployment.spec.template.metadata.labels).toMatchObject(e.service.spec.selector);
+    }
+  });
+
+  it("lets each exporter reach only DNS and its own target", () => {
+    expect(pg.networkPolicy.spec.egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: "10.30.8.0/24" } }],
+      ports: [{ protocol: "TCP", port: 5432 }],
+    });
+    expect(redis.networkPolicy.spec.egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: "10.30.9.0/24" } }],
+      ports: [{ protocol: "TCP", port: 10000 }],
+    });
+    expect(pg.networkPolicy.spec.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 9187 }]);
+  });
+
+  it("produces only schema-valid objects", async () => {
+    await validateManifest(plan.serviceAccount);
+    for (const e of plan.exporters) {
+      for (const m of [e.deployment, e.service, e.serviceMonitor, e.networkPolicy]) await validateManifest(m);
+    }
+  });
+});
+
+describe("DataExporters under mocks", () => {
+  let run: StackRun;
+  beforeAll(async () => {
+    run = await evaluateComponents(async () => {
+      const { DataExporters } = await import("../infra/data/exporters");
+      const provider = new k8s.Provider("k8s", { kubeconfig: "fake" });
+      new DataExporters("exporters", {
+        namespace: "monitoring",
+        serviceMonitorLabels: { prometheus: "platform" },
+        postgres: {
+          host: pulumi.output("psql-agents-dev.postgres.database.azure.com"),
+          user: "pgadmin",
+          subnetCidr: "10.20.8.0/24",
+        },
+        redis: {
+          address: pulumi.output("rediss://redis-agents-dev.westeurope.redis.azure.net:10000"),
+          port: 10000,
+          subnetCidr: "10.20.9.0/24",
+        },
+        vaultName: pulumi.output("kv-agents-dev-a1b2c3"),
+        tenantId: "11111111-1111-1111-1111-111111111111",
+        workloadIdentityClientId: pulumi.output("33333333-0000-0000-0000-0000000000ee"),
+        provider,
+      });
+      return {};
+    });
+  });
+
+  it("registers both exporters with their Service, ServiceMonitor and NetworkPolicy", () => {
+    expect(
+      run
+        .all("kubernetes:apps/v1:Deployment")
+        .map((d) => run.inputsOf(d).metadata.name)
+        .sort(),
+    ).toEqual(["postgres-exporter", "redis-exporter"]);
+    expect(run.all("kubernetes:core/v1:Service")).toHaveLength(2);
+    expect(run.all("kubernetes:networking.k8s.io/v1:NetworkPolicy")).toHaveLength(2);
+    const monitors = run
+      .all("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+      .map((m) => run.inputsOf(m));
+    expect(monitors.map((m) => m.metadata.labels.prometheus)).toEqual(["platform", "platform"]);
+  });
+
+  it("annotates the service account with the identity and mounts the vault through it", () => {
+    const sa = run.inputsOf(run.one("kubernetes:core/v1:ServiceAccount"));
+    expect(sa.metadata).toMatchObject({
+      name: "data-exporters",
+      namespace: "monitoring",
+      annotations: { "azure.workload.identity/client-id": "33333333-0000-0000-0000-0000000000ee" },
+    });
+    const spc = run.inputsOf(run.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"));
+    expect(spc.metadata.name).toBe("data-exporters-keyvault");
+    expect(spc.spec.parameters.clientID).toBe("33333333-0000-0000-0000-0000000000ee");
+    const names = (yaml.load(spc.spec.parameters.objects) as { array: string[] }).array.map(
+      (s) => (yaml.load(s) as { objectName: string }).objectName,
+    );
+    expect(names).toEqual(["postgres-admin-password", "redis-exporter-password-map"]);
+    for (const d of run.all("kubernetes:apps/v1:Deployment")) {
+      expect(d.options.dependsOn).toEqual(
+        expect.arrayContaining([
+          "kubernetes:core/v1:ServiceAccount::exporters-sa",
+          "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass::exporters-secrets",
+        ]),
+      );
+    }
+    expect(run.all("kubernetes:core/v1:Secret")).toHaveLength(0);
+  });
+
+  it("resolves the Postgres host into the DSN and validates every registered object", async () => {
+    const pg = run.inputsOf(run.one("kubernetes:apps/v1:Deployment", "exporters-postgres"));
+    expect(pg.spec.template.spec.containers[0].env[0]).toEqual({
+      name: "DATA_SOURCE_URI",
+      value: "psql-agents-dev.postgres.database.azure.com:5432/postgres?sslmode=require",
+    });
+    for (const r of run.resources) {
+      if (
+        !r.type.startsWith("kubernetes:") ||
+        r.type.includes("secrets-store") ||
+        r.type.startsWith("pulumi:")
+      )
+        continue;
+      await validateManifest(run.inputsOf(r) as { apiVersion: string; kind: string });
+    }
+  });
+});
