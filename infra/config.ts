@@ -80,7 +80,15 @@ const httpsUrl = z
   .refine((u) => u.startsWith("https://"), { message: "must be an https:// URL" });
 
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
-const MAINTENANCE_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
+const MAINTENANCE_DAYS = [
+  "Monday",
+  "Tuesday",
+  "Wednesday",
+  "Thursday",
+  "Friday",
+  "Saturday",
+  "Sunday",
+] as const;
 
 const networkSchema = z.strictObject({
   /** Address space of the VNet. */
@@ -180,7 +188,9 @@ const monitoringSchema = z.strictObject({
 const postgresSchema = z.strictObject({
   /** Major version, pinned: a major upgrade is a deliberate change, never a side effect. */
   version: z.enum(["14", "15", "16", "17"]),
-  skuName: z.string().regex(/^Standard_[A-Z]/, { message: "must be a Flexible Server SKU such as Standard_D2ds_v5" }),
+  skuName: z
+    .string()
+    .regex(/^Standard_[A-Z]/, { message: "must be a Flexible Server SKU such as Standard_D2ds_v5" }),
   skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]),
   storageSizeGb: int(32, 16384),
   highAvailability: z.enum(["Disabled", "SameZone", "ZoneRedundant"]),
@@ -203,7 +213,9 @@ const colorDeploymentSchema = z.strictObject({
   tag: z
     .string()
     .regex(IMAGE_TAG_RE, { message: "must be an image tag such as 1.4.2" })
-    .refine((t) => t !== "latest", { message: 'must be an immutable tag, not "latest" (rollback needs a fixed tag)' }),
+    .refine((t) => t !== "latest", {
+      message: 'must be an immutable tag, not "latest" (rollback needs a fixed tag)',
+    }),
   replicas: int(0, 100),
 });
 
@@ -216,7 +228,10 @@ const appSchema = z.strictObject({
   }),
   port: int(1024, 65535),
   /** Namespace of the ingress controller allowed to reach the app (AKS app routing by default). */
-  ingressNamespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }).default("app-routing-system"),
+  ingressNamespace: z
+    .string()
+    .regex(DNS_LABEL_RE, { message: "must be a DNS label" })
+    .default("app-routing-system"),
   /**
    * Extra egress on 443 (e.g. the LLM provider's endpoint range). Default none: the NetworkPolicy allows
    * only Postgres, Redis and DNS.
@@ -225,7 +240,11 @@ const appSchema = z.strictObject({
   activeColor: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
   blue: colorDeploymentSchema,
   green: colorDeploymentSchema,
-  autoscaling: z.strictObject({ minReplicas: int(1, 100), maxReplicas: int(1, 200), cpuUtilization: int(10, 95) }),
+  autoscaling: z.strictObject({
+    minReplicas: int(1, 100),
+    maxReplicas: int(1, 200),
+    cpuUtilization: int(10, 95),
+  }),
   resources: z.strictObject({
     cpuRequest: quantity("250m"),
     memoryRequest: quantity("256Mi"),
@@ -270,7 +289,8 @@ export const configSchema = z
     heartbeatUrl: secretValue,
   })
   .superRefine((c, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: "custom", path, message });
     checkNetwork(c.network, issue);
     if (c.aks.userPool.minCount > c.aks.userPool.maxCount) {
       issue(["aks", "userPool", "minCount"], "must not exceed aks.userPool.maxCount");
@@ -283,7 +303,10 @@ export const configSchema = z
     }
     c.aks.apiServer.authorizedIpRanges.forEach((r, i) => {
       if (parseCidr(r)?.prefix === 0) {
-        issue(["aks", "apiServer", "authorizedIpRanges", i], "must not be 0.0.0.0/0: that is the whole internet");
+        issue(
+          ["aks", "apiServer", "authorizedIpRanges", i],
+          "must not be 0.0.0.0/0: that is the whole internet",
+        );
       }
     });
     if (c.app.autoscaling.minReplicas > c.app.autoscaling.maxReplicas) {
@@ -305,7 +328,10 @@ type Issue = (path: (string | number)[], message: string) => void;
 
 function checkNetwork(n: z.infer<typeof networkSchema>, issue: Issue): void {
   const vnet = parseCidr(n.vnetCidr);
-  const subnets = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).map((k) => ({ k, c: parseCidr(n[k]) }));
+  const subnets = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).map((k) => ({
+    k,
+    c: parseCidr(n[k]),
+  }));
   if (!vnet) return;
   for (const { k, c } of subnets) {
     if (c && !contains(vnet, c)) issue(["network", k], `${n[k]} is outside network.vnetCidr ${n.vnetCidr}`);
@@ -315,18 +341,27 @@ function checkNetwork(n: z.infer<typeof networkSchema>, issue: Issue): void {
       const a = subnets[i]!;
       const b = subnets[j]!;
       if (a.c && b.c && overlaps(a.c, b.c)) {
-        issue(["network", b.k], `${n[b.k]} overlaps network.${a.k} ${n[a.k]}: give each subnet its own range`);
+        issue(
+          ["network", b.k],
+          `${n[b.k]} overlaps network.${a.k} ${n[a.k]}: give each subnet its own range`,
+        );
       }
     }
   }
   const pod = parseCidr(n.podCidr);
   const svc = parseCidr(n.serviceCidr);
-  if (pod && overlaps(pod, vnet)) issue(["network", "podCidr"], `${n.podCidr} overlaps the VNet ${n.vnetCidr}`);
-  if (svc && overlaps(svc, vnet)) issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps the VNet ${n.vnetCidr}`);
-  if (svc && pod && overlaps(svc, pod)) issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps network.podCidr`);
+  if (pod && overlaps(pod, vnet))
+    issue(["network", "podCidr"], `${n.podCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && overlaps(svc, vnet))
+    issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && pod && overlaps(svc, pod))
+    issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps network.podCidr`);
   const dns = parseIp(n.dnsServiceIp);
   if (svc && dns !== undefined && (dns < svc.start || dns > svc.end)) {
-    issue(["network", "dnsServiceIp"], `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`);
+    issue(
+      ["network", "dnsServiceIp"],
+      `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`,
+    );
   }
 }
 
@@ -349,7 +384,11 @@ function checkProd(c: z.infer<typeof configSchema>, issue: Issue): void {
   need(c.postgres.backupRetentionDays >= 14, ["postgres", "backupRetentionDays"], "must be at least 14");
   need(c.redis.highAvailability, ["redis", "highAvailability"], "must be true");
   need(c.monitoring.prometheus.replicas >= 2, ["monitoring", "prometheus", "replicas"], "must be at least 2");
-  need(c.monitoring.alertmanager.replicas >= 2, ["monitoring", "alertmanager", "replicas"], "must be at least 2");
+  need(
+    c.monitoring.alertmanager.replicas >= 2,
+    ["monitoring", "alertmanager", "replicas"],
+    "must be at least 2",
+  );
 }
 
 /** The validated, frozen stack configuration. Secret values stay plain here; see `PlatformConfig`. */
@@ -371,11 +410,17 @@ export class ConfigError extends Error {
 function keyOf(path: PropertyKey[]): string {
   if (path.length === 0) return `${PROJECT}:<root>`;
   const [head, ...rest] = path;
-  return `${PROJECT}:${String(head)}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  return (
+    `${PROJECT}:${String(head)}` +
+    rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")
+  );
 }
 
 function valueAt(obj: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), obj);
+  return path.reduce<unknown>(
+    (o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined),
+    obj,
+  );
 }
 
 function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {

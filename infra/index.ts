@@ -78,8 +78,16 @@ const secrets = {
   // Not secret, but the Grafana chart reads user and password from the same mirrored Secret.
   grafanaAdminUser: vault.addSecret(VAULT_SECRETS.grafanaAdminUser, "admin", "username"),
   grafanaAdminPassword: vault.addSecret(VAULT_SECRETS.grafanaAdminPassword, grafanaAdmin.result, "password"),
-  postgresAdminPassword: vault.addSecret(VAULT_SECRETS.postgresAdminPassword, postgresAdmin.result, "password"),
-  pagerdutyRoutingKey: vault.addSecret(VAULT_SECRETS.pagerdutyRoutingKey, cfg.secrets.pagerdutyRoutingKey, "token"),
+  postgresAdminPassword: vault.addSecret(
+    VAULT_SECRETS.postgresAdminPassword,
+    postgresAdmin.result,
+    "password",
+  ),
+  pagerdutyRoutingKey: vault.addSecret(
+    VAULT_SECRETS.pagerdutyRoutingKey,
+    cfg.secrets.pagerdutyRoutingKey,
+    "token",
+  ),
   slackWebhookUrl: vault.addSecret(VAULT_SECRETS.slackWebhookUrl, cfg.secrets.slackWebhookUrl, "url"),
   heartbeatUrl: vault.addSecret(VAULT_SECRETS.heartbeatUrl, cfg.secrets.heartbeatUrl, "url"),
 };

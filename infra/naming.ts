@@ -9,21 +9,14 @@ export const WORKLOAD = "agents";
 
 /** Azure resource-type abbreviations (Microsoft Cloud Adoption Framework). */
 export type AzureKind =
-  | "rg"
-  | "vnet"
-  | "snet"
-  | "log"
-  | "aks"
-  | "kv"
-  | "id"
-  | "psql"
-  | "redis"
-  | "pe"
-  | "nsg";
+  "rg" | "vnet" | "snet" | "log" | "aks" | "kv" | "id" | "psql" | "redis" | "pe" | "nsg";
 
 /** Lower-cased stack name safe for every Azure name we build. */
 export function stackSlug(stack: string): string {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const slug = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   if (!slug) throw new Error(`stack name "${stack}" has no letters or digits to build resource names from`);
   return slug.slice(0, 10);
 }

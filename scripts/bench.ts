@@ -41,7 +41,13 @@ function programImports(): string[] {
 function main(): void {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
   const bare = median(process.execPath, ["-e", "require('@pulumi/pulumi')"]);
-  const render = median(bin("tsx"), ["scripts/render.ts", "--stack", "prod", "--out", path.join(out, "render")]);
+  const render = median(bin("tsx"), [
+    "scripts/render.ts",
+    "--stack",
+    "prod",
+    "--out",
+    path.join(out, "render"),
+  ]);
 
   // The baseline: one file importing the same modules, type-checked with the same compiler options.
   const baseDir = fs.mkdtempSync(path.join(ROOT, ".bench-"));
@@ -51,8 +57,14 @@ function main(): void {
       path.join(baseDir, "one.ts"),
       imports.map((s, i) => `import * as m${i} from "${s}";\nvoid m${i};`).join("\n") + "\n",
     );
-    const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")) as Record<string, unknown>;
-    fs.writeFileSync(path.join(baseDir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["one.ts"] }));
+    const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    fs.writeFileSync(
+      path.join(baseDir, "tsconfig.json"),
+      JSON.stringify({ ...tsconfig, include: ["one.ts"] }),
+    );
     const project = median(bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
     const one = median(bin("tsc"), ["-p", path.join(baseDir, "tsconfig.json"), "--noEmit"]);
 
@@ -61,10 +73,14 @@ function main(): void {
     console.log(`runs per measurement: ${RUNS} (median)`);
     console.log(`bare require('@pulumi/pulumi'):        ${bare.toFixed(0)} ms`);
     console.log(`render --stack prod:                   ${render.toFixed(0)} ms`);
-    console.log(`(a) render ÷ bare require:             ${a.toFixed(2)}  (target ≤ 2)  ${a <= 2 ? "OK" : "OVER"}`);
+    console.log(
+      `(a) render ÷ bare require:             ${a.toFixed(2)}  (target ≤ 2)  ${a <= 2 ? "OK" : "OVER"}`,
+    );
     console.log(`tsc --noEmit (project):                ${project.toFixed(0)} ms`);
     console.log(`tsc --noEmit (one file, ${imports.length} imports):   ${one.toFixed(0)} ms`);
-    console.log(`(b) project ÷ one-file tsc:            ${b.toFixed(2)}  (target ≤ 1.5)  ${b <= 1.5 ? "OK" : "OVER"}`);
+    console.log(
+      `(b) project ÷ one-file tsc:            ${b.toFixed(2)}  (target ≤ 1.5)  ${b <= 1.5 ? "OK" : "OVER"}`,
+    );
   } finally {
     fs.rmSync(baseDir, { recursive: true, force: true });
     fs.rmSync(out, { recursive: true, force: true });

@@ -12,14 +12,16 @@ function parseArgs(argv: string[]): { stack: string; out: string; config?: strin
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"; usage: render --stack <dev|prod> [--out <dir>]`);
+    if (!a.startsWith("--"))
+      throw new Error(`unexpected argument "${a}"; usage: render --stack <dev|prod> [--out <dir>]`);
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${a} needs a value`);
     args[a.slice(2)] = v;
     i++;
   }
   for (const k of Object.keys(args)) {
-    if (!["stack", "out", "config"].includes(k)) throw new Error(`unknown option --${k}; known: --stack, --out, --config`);
+    if (!["stack", "out", "config"].includes(k))
+      throw new Error(`unknown option --${k}; known: --stack, --out, --config`);
   }
   const stack = args.stack ?? "dev";
   return { stack, out: args.out ?? path.join("out", stack), config: args.config };
@@ -34,12 +36,16 @@ async function main(): Promise<void> {
   const outDir = path.resolve(out);
   const written = writeRender(outDir, { project: sc.project, stack }, evaluation);
   console.log(summarize({ project: sc.project, stack }, evaluation, sc.placeholders));
-  console.log(`\nwrote ${written.files} files to ${path.relative(process.cwd(), outDir) || "."}/ in ${Date.now() - started} ms`);
+  console.log(
+    `\nwrote ${written.files} files to ${path.relative(process.cwd(), outDir) || "."}/ in ${Date.now() - started} ms`,
+  );
 }
 
 main().catch((e: unknown) => {
   // Config errors already say which key and how to fix it; print them without a stack trace.
   const err = e as Error;
-  console.error(`render failed: ${err.name === "ConfigError" || err.name?.endsWith("Error") ? err.message : String(e)}`);
+  console.error(
+    `render failed: ${err.name === "ConfigError" || err.name?.endsWith("Error") ? err.message : String(e)}`,
+  );
   process.exit(1);
 });

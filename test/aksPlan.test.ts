@@ -1,6 +1,13 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { apiServerAccess, ignoredChanges, maintenanceSchedules, nodePools, useAzureCliLogin, zones } from "../infra/azure/aksPlan";
+import {
+  apiServerAccess,
+  ignoredChanges,
+  maintenanceSchedules,
+  nodePools,
+  useAzureCliLogin,
+  zones,
+} from "../infra/azure/aksPlan";
 import { parseStackConfig } from "../infra/config";
 import { stackConfig } from "./mocks";
 
@@ -14,7 +21,11 @@ describe("aksPlan (pure)", () => {
 
   it("taints the system pool and autoscales only the user pool", () => {
     const [system, user] = nodePools(prod.aks, true);
-    expect(system).toMatchObject({ mode: "System", enableAutoScaling: false, nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] });
+    expect(system).toMatchObject({
+      mode: "System",
+      enableAutoScaling: false,
+      nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+    });
     expect(user).toMatchObject({ mode: "User", enableAutoScaling: true, minCount: 3, maxCount: 12 });
     expect(system?.orchestratorVersion).toBe(prod.aks.kubernetesVersion);
   });
@@ -25,14 +36,20 @@ describe("aksPlan (pure)", () => {
 
   it.each([
     [{ private: true, authorizedIpRanges: [] }, { enablePrivateCluster: true }],
-    [{ private: false, authorizedIpRanges: ["203.0.113.0/24"] }, { enablePrivateCluster: false, authorizedIPRanges: ["203.0.113.0/24"] }],
+    [
+      { private: false, authorizedIpRanges: ["203.0.113.0/24"] },
+      { enablePrivateCluster: false, authorizedIPRanges: ["203.0.113.0/24"] },
+    ],
   ])("API server access %j", (api, expected) => {
     expect(apiServerAccess(api)).toEqual(expected);
   });
 
   it("gates both cluster and node-OS upgrades by the same window", () => {
     const s = maintenanceSchedules(prod.aks.maintenanceWindow);
-    expect(s.map((x) => x.configName)).toEqual(["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
+    expect(s.map((x) => x.configName)).toEqual([
+      "aksManagedAutoUpgradeSchedule",
+      "aksManagedNodeOSUpgradeSchedule",
+    ]);
     expect(s[0]?.maintenanceWindow.schedule.weekly).toEqual({ dayOfWeek: "Sunday", intervalWeeks: 1 });
   });
 
@@ -44,7 +61,19 @@ describe("aksPlan (pure)", () => {
           user: {
             exec: {
               command: "kubelogin",
-              args: ["get-token", "--environment", "AzurePublicCloud", "--server-id", "6dae", "--client-id", "80fa", "--tenant-id", "t", "--login", "devicecode"],
+              args: [
+                "get-token",
+                "--environment",
+                "AzurePublicCloud",
+                "--server-id",
+                "6dae",
+                "--client-id",
+                "80fa",
+                "--tenant-id",
+                "t",
+                "--login",
+                "devicecode",
+              ],
             },
           },
         },

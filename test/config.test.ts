@@ -11,7 +11,10 @@ async function failingRun(stack: string, overrides: Record<string, unknown>) {
   try {
     await evaluateStack(stack, overrides);
   } catch (e) {
-    return { error: e as Error, registered: (e as { registeredResources?: RecordedResource[] }).registeredResources };
+    return {
+      error: e as Error,
+      registered: (e as { registeredResources?: RecordedResource[] }).registeredResources,
+    };
   }
   throw new Error(`expected the ${stack} program to reject ${JSON.stringify(overrides)}`);
 }
@@ -19,39 +22,179 @@ async function failingRun(stack: string, overrides: Record<string, unknown>) {
 // [description, stack, overrides, expected message fragment]
 const BAD: [string, string, Record<string, unknown>, RegExp][] = [
   ["missing location", "dev", { location: undefined }, /monitoring-platform:location is missing/],
-  ["unknown region", "dev", { location: "westeruope" }, /monitoring-platform:location must be an Azure region/],
+  [
+    "unknown region",
+    "dev",
+    { location: "westeruope" },
+    /monitoring-platform:location must be an Azure region/,
+  ],
   ["unknown top-level key (typo)", "dev", { protcet: "true" }, /unknown key: protcet/],
-  ["unknown nested key (typo)", "dev", { aks: { tierr: "Free" } }, /unknown key under monitoring-platform:aks: tierr/],
+  [
+    "unknown nested key (typo)",
+    "dev",
+    { aks: { tierr: "Free" } },
+    /unknown key under monitoring-platform:aks: tierr/,
+  ],
   ["wrong type", "dev", { protect: "yes" }, /monitoring-platform:protect/],
-  ["invalid CIDR", "dev", { network: { vnetCidr: "10.20.0.0/33" } }, /network\.vnetCidr must be an IPv4 network/],
-  ["host bits set", "dev", { network: { aksNodesCidr: "10.20.0.5/22" } }, /network\.aksNodesCidr must be an IPv4 network/],
-  ["overlapping subnets", "dev", { network: { postgresCidr: "10.20.1.0/24" } }, /network\.postgresCidr 10\.20\.1\.0\/24 overlaps network\.aksNodesCidr/],
-  ["subnet outside the VNet", "dev", { network: { endpointsCidr: "10.99.9.0/24" } }, /network\.endpointsCidr 10\.99\.9\.0\/24 is outside network\.vnetCidr/],
-  ["pod CIDR overlapping the VNet", "dev", { network: { podCidr: "10.20.128.0/17" } }, /network\.podCidr .* overlaps the VNet/],
-  ["DNS IP outside the service range", "dev", { network: { dnsServiceIp: "172.17.0.10" } }, /dnsServiceIp 172\.17\.0\.10 must lie inside/],
-  ["bad VM size format", "dev", { aks: { systemPool: { vmSize: "D4s_v5", count: 1 } } }, /aks\.systemPool\.vmSize must be an Azure VM size/],
-  ["out-of-range node count", "dev", { aks: { systemPool: { vmSize: "Standard_D2ds_v5", count: 0 } } }, /aks\.systemPool\.count/],
-  ["patch version pinned", "dev", { aks: { kubernetesVersion: "1.33.2" } }, /aks\.kubernetesVersion must be a Kubernetes minor version/],
-  ["minor-moving upgrade channel", "dev", { aks: { upgradeChannel: "stable" } }, /aks\.upgradeChannel must be "patch" or "node-image"/],
-  ["public API server open to everyone", "dev", { aks: { apiServer: { private: false, authorizedIpRanges: [] } } }, /authorizedIpRanges is empty/],
-  ["0.0.0.0/0 as authorized range", "dev", { aks: { apiServer: { private: false, authorizedIpRanges: ["0.0.0.0/0"] } } }, /must not be 0\.0\.0\.0\/0/],
-  ["autoscaler min above max", "dev", { aks: { userPool: { vmSize: "Standard_D4ds_v5", minCount: 5, maxCount: 3, maxPods: 110 } } }, /aks\.userPool\.minCount must not exceed/],
-  ["log retention out of range", "dev", { logAnalytics: { retentionDays: 5, dailyQuotaGb: 1 } }, /logAnalytics\.retentionDays/],
-  ["soft-delete retention out of range", "dev", { keyVault: { softDeleteRetentionDays: 120, purgeProtection: false } }, /keyVault\.softDeleteRetentionDays/],
-  ["bad time zone", "dev", { monitoring: { businessHours: { timeZone: "Mars/Olympus" } } }, /businessHours\.timeZone must be an IANA time zone/],
-  ["activeColor not blue/green", "dev", { app: { activeColor: "red" } }, /app\.activeColor must be "blue" or "green"/],
-  ["latest image tag", "dev", { app: { green: { tag: "latest", replicas: 1 } } }, /app\.green\.tag must be an immutable tag, not "latest"/],
+  [
+    "invalid CIDR",
+    "dev",
+    { network: { vnetCidr: "10.20.0.0/33" } },
+    /network\.vnetCidr must be an IPv4 network/,
+  ],
+  [
+    "host bits set",
+    "dev",
+    { network: { aksNodesCidr: "10.20.0.5/22" } },
+    /network\.aksNodesCidr must be an IPv4 network/,
+  ],
+  [
+    "overlapping subnets",
+    "dev",
+    { network: { postgresCidr: "10.20.1.0/24" } },
+    /network\.postgresCidr 10\.20\.1\.0\/24 overlaps network\.aksNodesCidr/,
+  ],
+  [
+    "subnet outside the VNet",
+    "dev",
+    { network: { endpointsCidr: "10.99.9.0/24" } },
+    /network\.endpointsCidr 10\.99\.9\.0\/24 is outside network\.vnetCidr/,
+  ],
+  [
+    "pod CIDR overlapping the VNet",
+    "dev",
+    { network: { podCidr: "10.20.128.0/17" } },
+    /network\.podCidr .* overlaps the VNet/,
+  ],
+  [
+    "DNS IP outside the service range",
+    "dev",
+    { network: { dnsServiceIp: "172.17.0.10" } },
+    /dnsServiceIp 172\.17\.0\.10 must lie inside/,
+  ],
+  [
+    "bad VM size format",
+    "dev",
+    { aks: { systemPool: { vmSize: "D4s_v5", count: 1 } } },
+    /aks\.systemPool\.vmSize must be an Azure VM size/,
+  ],
+  [
+    "out-of-range node count",
+    "dev",
+    { aks: { systemPool: { vmSize: "Standard_D2ds_v5", count: 0 } } },
+    /aks\.systemPool\.count/,
+  ],
+  [
+    "patch version pinned",
+    "dev",
+    { aks: { kubernetesVersion: "1.33.2" } },
+    /aks\.kubernetesVersion must be a Kubernetes minor version/,
+  ],
+  [
+    "minor-moving upgrade channel",
+    "dev",
+    { aks: { upgradeChannel: "stable" } },
+    /aks\.upgradeChannel must be "patch" or "node-image"/,
+  ],
+  [
+    "public API server open to everyone",
+    "dev",
+    { aks: { apiServer: { private: false, authorizedIpRanges: [] } } },
+    /authorizedIpRanges is empty/,
+  ],
+  [
+    "0.0.0.0/0 as authorized range",
+    "dev",
+    { aks: { apiServer: { private: false, authorizedIpRanges: ["0.0.0.0/0"] } } },
+    /must not be 0\.0\.0\.0\/0/,
+  ],
+  [
+    "autoscaler min above max",
+    "dev",
+    { aks: { userPool: { vmSize: "Standard_D4ds_v5", minCount: 5, maxCount: 3, maxPods: 110 } } },
+    /aks\.userPool\.minCount must not exceed/,
+  ],
+  [
+    "log retention out of range",
+    "dev",
+    { logAnalytics: { retentionDays: 5, dailyQuotaGb: 1 } },
+    /logAnalytics\.retentionDays/,
+  ],
+  [
+    "soft-delete retention out of range",
+    "dev",
+    { keyVault: { softDeleteRetentionDays: 120, purgeProtection: false } },
+    /keyVault\.softDeleteRetentionDays/,
+  ],
+  [
+    "bad time zone",
+    "dev",
+    { monitoring: { businessHours: { timeZone: "Mars/Olympus" } } },
+    /businessHours\.timeZone must be an IANA time zone/,
+  ],
+  [
+    "activeColor not blue/green",
+    "dev",
+    { app: { activeColor: "red" } },
+    /app\.activeColor must be "blue" or "green"/,
+  ],
+  [
+    "latest image tag",
+    "dev",
+    { app: { green: { tag: "latest", replicas: 1 } } },
+    /app\.green\.tag must be an immutable tag, not "latest"/,
+  ],
   ["missing image tag", "dev", { app: { blue: { tag: undefined } } }, /app\.blue\.tag is missing/],
-  ["zero replicas for the active color", "dev", { app: { blue: { tag: "1.5.1", replicas: 0 } } }, /app\.blue\.replicas is 0 for the active color/],
+  [
+    "zero replicas for the active color",
+    "dev",
+    { app: { blue: { tag: "1.5.1", replicas: 0 } } },
+    /app\.blue\.replicas is 0 for the active color/,
+  ],
   ["empty secret", "dev", { pagerdutyRoutingKey: "" }, /pagerdutyRoutingKey must not be empty/],
-  ["prod without protection", "prod", { protect: "false" }, /protect must be true .* \(required when environment is prod\)/],
-  ["prod without zone redundancy", "prod", { zoneRedundant: "false" }, /zoneRedundant must be true .*required when environment is prod/],
+  [
+    "prod without protection",
+    "prod",
+    { protect: "false" },
+    /protect must be true .* \(required when environment is prod\)/,
+  ],
+  [
+    "prod without zone redundancy",
+    "prod",
+    { zoneRedundant: "false" },
+    /zoneRedundant must be true .*required when environment is prod/,
+  ],
   ["prod on the Free tier", "prod", { aks: { tier: "Free" } }, /aks\.tier must be "Standard"/],
-  ["prod without purge protection", "prod", { keyVault: { softDeleteRetentionDays: 90, purgeProtection: false } }, /keyVault\.purgeProtection must be true/],
-  ["prod Postgres without HA", "prod", { postgres: { highAvailability: "Disabled" } }, /postgres\.highAvailability must be "ZoneRedundant"/],
-  ["prod Postgres without geo backup", "prod", { postgres: { geoRedundantBackup: false } }, /postgres\.geoRedundantBackup must be true/],
-  ["prod Redis without HA", "prod", { redis: { highAvailability: false } }, /redis\.highAvailability must be true/],
-  ["prod single Prometheus", "prod", { monitoring: { prometheus: { replicas: 1 } } }, /monitoring\.prometheus\.replicas must be at least 2/],
+  [
+    "prod without purge protection",
+    "prod",
+    { keyVault: { softDeleteRetentionDays: 90, purgeProtection: false } },
+    /keyVault\.purgeProtection must be true/,
+  ],
+  [
+    "prod Postgres without HA",
+    "prod",
+    { postgres: { highAvailability: "Disabled" } },
+    /postgres\.highAvailability must be "ZoneRedundant"/,
+  ],
+  [
+    "prod Postgres without geo backup",
+    "prod",
+    { postgres: { geoRedundantBackup: false } },
+    /postgres\.geoRedundantBackup must be true/,
+  ],
+  [
+    "prod Redis without HA",
+    "prod",
+    { redis: { highAvailability: false } },
+    /redis\.highAvailability must be true/,
+  ],
+  [
+    "prod single Prometheus",
+    "prod",
+    { monitoring: { prometheus: { replicas: 1 } } },
+    /monitoring\.prometheus\.replicas must be at least 2/,
+  ],
 ];
 
 describe("config: bad input fails before any resource is registered", () => {
@@ -95,7 +238,10 @@ describe("config: the stack files", () => {
 
   it("dev and prod set the same keys: they differ only by values", () => {
     const keys = (stack: string) =>
-      Object.keys((yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: object }).config).sort();
+      Object.keys(
+        (yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: object })
+          .config,
+      ).sort();
     expect(keys("dev")).toEqual(keys("prod"));
   });
 
@@ -116,7 +262,10 @@ describe("config: the stack files", () => {
       expect(readme, `README config reference lacks ${key}`).toContain(`\`${key}\``);
     }
     for (const key of Object.keys(described)) {
-      expect(Object.keys(configSchema.shape), `Pulumi.yaml describes ${key}, which the schema does not know`).toContain(key);
+      expect(
+        Object.keys(configSchema.shape),
+        `Pulumi.yaml describes ${key}, which the schema does not know`,
+      ).toContain(key);
     }
   });
 });

@@ -6,7 +6,12 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { evaluateProgram, type Evaluation, type RecordedResource, unwrapSecrets } from "../scripts/lib/mockRuntime";
+import {
+  evaluateProgram,
+  type Evaluation,
+  type RecordedResource,
+  unwrapSecrets,
+} from "../scripts/lib/mockRuntime";
 import { readStackConfig } from "../scripts/lib/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -27,7 +32,10 @@ export interface StackRun extends Evaluation {
 }
 
 /** Deep-merges `overrides` (values are objects or scalars) into the raw `<ns>:<key>` config. */
-export function withOverrides(config: Record<string, string>, overrides: Record<string, unknown>): Record<string, string> {
+export function withOverrides(
+  config: Record<string, string>,
+  overrides: Record<string, unknown>,
+): Record<string, string> {
   const out = { ...config };
   for (const [k, v] of Object.entries(overrides)) {
     const key = k.includes(":") ? k : `monitoring-platform:${k}`;
@@ -50,7 +58,14 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
     if (v === undefined) delete out[k];
-    else if (v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" && !Array.isArray(cur)) {
+    else if (
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === "object" &&
+      !Array.isArray(cur)
+    ) {
       out[k] = deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else out[k] = v;
   }
@@ -80,7 +95,10 @@ function wrap(ev: Evaluation): StackRun {
 }
 
 /** Evaluates infra/index.ts for a stack (fresh module graph each time). */
-export async function evaluateStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+export async function evaluateStack(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+): Promise<StackRun> {
   const sc = stackConfig(stack, overrides);
   const ev = await evaluateProgram({
     ...sc,

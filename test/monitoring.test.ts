@@ -3,11 +3,16 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../infra/config";
-import { ALERTMANAGER_SECRET_DIR, CHART, GRAFANA_ADMIN_SECRET, helmValues, SELECTOR_LABELS } from "../infra/monitoring/helmValues";
+import {
+  ALERTMANAGER_SECRET_DIR,
+  CHART,
+  GRAFANA_ADMIN_SECRET,
+  helmValues,
+  SELECTOR_LABELS,
+} from "../infra/monitoring/helmValues";
 import { evaluateStack, stackConfig, type StackRun } from "./mocks";
 
 const prod = parseStackConfig(stackConfig("prod").config);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const values = helmValues({
   monitoring: prod.monitoring,
   zoneRedundant: true,
@@ -24,20 +29,31 @@ describe("kube-prometheus-stack values (pure)", () => {
   it("pins the chart version and repository; a version bump must update the CRD version too", () => {
     expect(CHART.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(CHART.repo).toBe("https://prometheus-community.github.io/helm-charts");
-    expect(VETTED[CHART.version], `chart ${CHART.version}: apply its CRDs (scripts/upgrade-crds.sh) and record the operator version here`).toBe(
-      CHART.operatorVersion,
-    );
+    expect(
+      VETTED[CHART.version],
+      `chart ${CHART.version}: apply its CRDs (scripts/upgrade-crds.sh) and record the operator version here`,
+    ).toBe(CHART.operatorVersion);
   });
 
   it("does not scrape or alert on what AKS manages (scheduler, controller-manager, etcd) nor kube-proxy", () => {
-    for (const k of ["kubeEtcd", "kubeScheduler", "kubeControllerManager", "kubeProxy"]) expect(values[k].enabled, k).toBe(false);
+    for (const k of ["kubeEtcd", "kubeScheduler", "kubeControllerManager", "kubeProxy"])
+      expect(values[k].enabled, k).toBe(false);
     expect(values.defaultRules.create).toBe(false);
   });
 
   it("sizes Prometheus from config: replicas, retention time and size, PVC, resources, intervals", () => {
     const p = values.prometheus.prometheusSpec;
-    expect(p).toMatchObject({ replicas: 2, retention: "15d", retentionSize: "90GB", scrapeInterval: "30s", evaluationInterval: "30s" });
-    expect(p.storageSpec.volumeClaimTemplate.spec).toMatchObject({ storageClassName: "managed-csi-premium", resources: { requests: { storage: "100Gi" } } });
+    expect(p).toMatchObject({
+      replicas: 2,
+      retention: "15d",
+      retentionSize: "90GB",
+      scrapeInterval: "30s",
+      evaluationInterval: "30s",
+    });
+    expect(p.storageSpec.volumeClaimTemplate.spec).toMatchObject({
+      storageClassName: "managed-csi-premium",
+      resources: { requests: { storage: "100Gi" } },
+    });
     expect(p.resources.limits.memory).toBe("8Gi");
     expect(p.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
   });
@@ -50,19 +66,29 @@ describe("kube-prometheus-stack values (pure)", () => {
   it("runs Alertmanager HA with receiver secrets mounted from Key Vault", () => {
     const am = values.alertmanager.alertmanagerSpec;
     expect(am.replicas).toBe(3);
-    expect(am.volumeMounts).toEqual([{ name: "keyvault", mountPath: ALERTMANAGER_SECRET_DIR, readOnly: true }]);
+    expect(am.volumeMounts).toEqual([
+      { name: "keyvault", mountPath: ALERTMANAGER_SECRET_DIR, readOnly: true },
+    ]);
     expect(am.volumes[0].csi.driver).toBe("secrets-store.csi.k8s.io");
     expect(am.podMetadata.labels["azure.workload.identity/use"]).toBe("true");
   });
 
   it("takes Grafana's admin credentials from the Key Vault-synced secret and keeps Grafana private", () => {
     const g = values.grafana;
-    expect(g.admin).toEqual({ existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" });
+    expect(g.admin).toEqual({
+      existingSecret: GRAFANA_ADMIN_SECRET,
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    });
     expect(g.adminPassword).toBeUndefined();
     expect(g.service.type).toBe("ClusterIP");
     expect(g.ingress.enabled).toBe(false);
     expect(g.persistence).toMatchObject({ enabled: true, size: "10Gi" });
-    expect(g.sidecar.dashboards).toMatchObject({ enabled: true, label: "grafana_dashboard", folderAnnotation: "grafana_folder" });
+    expect(g.sidecar.dashboards).toMatchObject({
+      enabled: true,
+      label: "grafana_dashboard",
+      folderAnnotation: "grafana_folder",
+    });
   });
 });
 
@@ -74,7 +100,12 @@ describe("monitoring in the prod stack (mocks)", () => {
 
   it("installs the pinned chart as a Helm release with prod values", () => {
     const r = run.inputsOf(run.one("kubernetes:helm.sh/v3:Release"));
-    expect(r).toMatchObject({ chart: "kube-prometheus-stack", version: CHART.version, repositoryOpts: { repo: CHART.repo }, namespace: "monitoring" });
+    expect(r).toMatchObject({
+      chart: "kube-prometheus-stack",
+      version: CHART.version,
+      repositoryOpts: { repo: CHART.repo },
+      namespace: "monitoring",
+    });
     expect(r.values.prometheus.prometheusSpec.replicas).toBe(2);
     expect(r.values.alertmanager.config.route.receiver).toBeTruthy();
   });
@@ -93,7 +124,9 @@ describe("monitoring in the prod stack (mocks)", () => {
   });
 
   it("provisions every dashboard as a labelled ConfigMap in its folder", () => {
-    const cms = run.all("kubernetes:core/v1:ConfigMap").filter((c) => c.name.startsWith("monitoring-dashboard-"));
+    const cms = run
+      .all("kubernetes:core/v1:ConfigMap")
+      .filter((c) => c.name.startsWith("monitoring-dashboard-"));
     expect(cms).toHaveLength(7);
     for (const c of cms) {
       const i = run.inputsOf(c);
@@ -103,7 +136,12 @@ describe("monitoring in the prod stack (mocks)", () => {
   });
 
   it("creates the SecretProviderClass that mirrors only the Grafana admin into a Secret", () => {
-    const spc = run.inputsOf(run.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"));
+    const spc = run.inputsOf(
+      run.one(
+        "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+        "monitoring-secret-provider-class",
+      ),
+    );
     expect(spc.spec.provider).toBe("azure");
     expect(spc.spec.secretObjects).toHaveLength(1);
     expect(spc.spec.secretObjects[0].secretName).toBe(GRAFANA_ADMIN_SECRET);

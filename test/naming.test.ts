@@ -21,7 +21,13 @@ describe("naming (pure)", () => {
   });
 
   it("tags always carry project and stack, which extra tags cannot override", () => {
-    expect(tags("p", "s", "dev", { project: "x", owner: "o" })).toEqual({ project: "p", stack: "s", environment: "dev", "managed-by": "pulumi", owner: "o" });
+    expect(tags("p", "s", "dev", { project: "x", owner: "o" })).toEqual({
+      project: "p",
+      stack: "s",
+      environment: "dev",
+      "managed-by": "pulumi",
+      owner: "o",
+    });
   });
 
   it("labels follow app.kubernetes.io", () => {

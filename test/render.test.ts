@@ -17,7 +17,9 @@ const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
 function fixtureStackFile(stack: string, dir: string): string {
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   Object.assign(doc.config, SEEDED_SECRETS);
   const file = path.join(dir, `Pulumi.${stack}.fixture.yaml`);
   fs.writeFileSync(file, yaml.dump(doc));
@@ -115,7 +117,12 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
     expect(doc.resources.length).toBeGreaterThan(20);
     for (const r of doc.resources) {
       expect(Object.keys(r).sort()).toEqual(["inputs", "name", "options", "parent", "type"]);
-      expect(Object.keys(r.options).sort()).toEqual(["dependsOn", "ignoreChanges", "protect", "retainOnDelete"]);
+      expect(Object.keys(r.options).sort()).toEqual([
+        "dependsOn",
+        "ignoreChanges",
+        "protect",
+        "retainOnDelete",
+      ]);
     }
   });
 
@@ -161,7 +168,9 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
   it("writes one manifest per Kubernetes object, each valid against its schema", async () => {
     const dir = path.join(out, "manifests");
     const files = fs.readdirSync(dir).filter((f) => !f.startsWith("helm-release_"));
-    const k8sResources = doc.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"));
+    const k8sResources = doc.resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"),
+    );
     expect(files.length).toBe(k8sResources.length);
     for (const f of files) {
       const m = yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as { apiVersion: string; kind: string };
@@ -172,6 +181,8 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
 
 describe("render CLI errors", () => {
   it("names the missing stack file", () => {
-    expect(() => render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).toThrow(/Pulumi\.staging\.yaml does not exist/);
+    expect(() => render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).toThrow(
+      /Pulumi\.staging\.yaml does not exist/,
+    );
   });
 });

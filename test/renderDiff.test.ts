@@ -9,13 +9,17 @@ const res = (name: string, inputs: unknown, protect = false): RenderedResource =
   inputs,
   options: { protect, retainOnDelete: false, ignoreChanges: [], dependsOn: [] },
 });
-const doc = (stack: string, resources: RenderedResource[]): RenderDocument => ({ project: "p", stack, resources });
+const doc = (stack: string, resources: RenderedResource[]): RenderDocument => ({
+  project: "p",
+  stack,
+  resources,
+});
 
 describe("render diff (pure)", () => {
   it("finds leaf-level property changes with paths", () => {
-    expect(propertyChanges({ a: { b: [1, 2] }, s: "[secret]" }, { a: { b: [1, 3] }, s: "[secret]" })).toEqual([
-      { path: "a.b[1]", before: 2, after: 3 },
-    ]);
+    expect(propertyChanges({ a: { b: [1, 2] }, s: "[secret]" }, { a: { b: [1, 3] }, s: "[secret]" })).toEqual(
+      [{ path: "a.b[1]", before: 2, after: 3 }],
+    );
   });
 
   it("classifies added, removed and changed resources and flags protected removals", () => {
@@ -34,6 +38,8 @@ describe("render diff (pure)", () => {
   });
 
   it("says so when nothing changed", () => {
-    expect(toMarkdown(diffRenders(doc("a", [res("x", {})]), doc("b", [res("x", {})])))).toContain("No changes.");
+    expect(toMarkdown(diffRenders(doc("a", [res("x", {})]), doc("b", [res("x", {})])))).toContain(
+      "No changes.",
+    );
   });
 });

@@ -35,23 +35,45 @@ describe("prod stack: AKS baseline", () => {
     });
     expect(a.azurepolicy.enabled).toBe(true);
     expect(a.omsagent.enabled).toBe(true);
-    expect(a.omsagent.config.logAnalyticsWorkspaceResourceID).toContain("/providers/operationalinsights/log-agents-prod");
+    expect(a.omsagent.config.logAnalyticsWorkspaceResourceID).toContain(
+      "/providers/operationalinsights/log-agents-prod",
+    );
   });
 
   it("uses Azure CNI overlay with network policy", () => {
-    expect(cluster().networkProfile).toMatchObject({ networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "cilium" });
+    expect(cluster().networkProfile).toMatchObject({
+      networkPlugin: "azure",
+      networkPluginMode: "overlay",
+      networkPolicy: "cilium",
+    });
   });
 
   it("runs a 3-node tainted system pool and an autoscaled user pool across three zones", () => {
     const [system, user] = cluster().agentPoolProfiles;
-    expect(system).toMatchObject({ mode: "System", count: 3, nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"], availabilityZones: ["1", "2", "3"] });
-    expect(user).toMatchObject({ mode: "User", enableAutoScaling: true, minCount: 3, maxCount: 12, availabilityZones: ["1", "2", "3"] });
+    expect(system).toMatchObject({
+      mode: "System",
+      count: 3,
+      nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+      availabilityZones: ["1", "2", "3"],
+    });
+    expect(user).toMatchObject({
+      mode: "User",
+      enableAutoScaling: true,
+      minCount: 3,
+      maxCount: 12,
+      availabilityZones: ["1", "2", "3"],
+    });
   });
 
   it("is on the Standard tier with patch auto-upgrade inside maintenance windows", () => {
     expect(cluster().sku).toEqual({ name: "Base", tier: "Standard" });
-    expect(cluster().autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
-    const windows = run.all("azure-native:containerservice:MaintenanceConfiguration").map((r) => run.inputsOf(r).configName);
+    expect(cluster().autoUpgradeProfile).toEqual({
+      upgradeChannel: "patch",
+      nodeOSUpgradeChannel: "NodeImage",
+    });
+    const windows = run
+      .all("azure-native:containerservice:MaintenanceConfiguration")
+      .map((r) => run.inputsOf(r).configName);
     expect(windows.sort()).toEqual(["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
   });
 
@@ -115,37 +137,61 @@ describe("prod stack: Key Vault and secrets", () => {
   });
 
   it("lets the monitoring identity read exactly its secrets, federated to its service account", () => {
-    const reads = run.all("azure-native:authorization:RoleAssignment").filter((r) => r.name.startsWith("monitoring-identity-kv-read-"));
-    expect(reads.map((r) => r.name.replace("monitoring-identity-kv-read-", "")).sort()).toEqual(
-      ["grafana-admin-password", "grafana-admin-user", "heartbeat-url", "pagerduty-routing-key", "slack-webhook-url"],
-    );
+    const reads = run
+      .all("azure-native:authorization:RoleAssignment")
+      .filter((r) => r.name.startsWith("monitoring-identity-kv-read-"));
+    expect(reads.map((r) => r.name.replace("monitoring-identity-kv-read-", "")).sort()).toEqual([
+      "grafana-admin-password",
+      "grafana-admin-user",
+      "heartbeat-url",
+      "pagerduty-routing-key",
+      "slack-webhook-url",
+    ]);
     for (const r of reads) {
       expect(run.inputsOf(r).roleDefinitionId).toMatch(new RegExp(`${ROLES.keyVaultSecretsUser}$`));
       expect(run.inputsOf(r).scope).not.toMatch(/Microsoft.KeyVault\/vaults\/[^/]+$/);
     }
-    const fic = run.inputsOf(run.one("azure-native:managedidentity:FederatedIdentityCredential", "monitoring-identity-fic-monitoring-monitoring-secrets"));
+    const fic = run.inputsOf(
+      run.one(
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "monitoring-identity-fic-monitoring-monitoring-secrets",
+      ),
+    );
     expect(fic.subject).toBe("system:serviceaccount:monitoring:monitoring-secrets");
     expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
   });
 
   it("protects every stateful resource", () => {
     const stateful = run.resources.filter((r) =>
-      ["azure-native:keyvault:Vault", "azure-native:keyvault:Secret", "azure-native:operationalinsights:Workspace", "azure-native:resources:ResourceGroup", "random:index/randomPassword:RandomPassword"].includes(r.type),
+      [
+        "azure-native:keyvault:Vault",
+        "azure-native:keyvault:Secret",
+        "azure-native:operationalinsights:Workspace",
+        "azure-native:resources:ResourceGroup",
+        "random:index/randomPassword:RandomPassword",
+      ].includes(r.type),
     );
     expect(stateful.length).toBeGreaterThan(5);
     for (const r of stateful) expect(r.options.protect, `${r.type} ${r.name}`).toBe(true);
   });
 
   it("tags every taggable resource with project and stack", () => {
-    const taggable = run.resources.filter((r) => r.custom && r.type.startsWith("azure-native:") && "tags" in r.inputs);
+    const taggable = run.resources.filter(
+      (r) => r.custom && r.type.startsWith("azure-native:") && "tags" in r.inputs,
+    );
     expect(taggable.length).toBeGreaterThan(5);
     for (const r of taggable) {
-      expect(run.inputsOf(r).tags, `${r.type} ${r.name}`).toMatchObject({ project: "monitoring-platform", stack: "prod" });
+      expect(run.inputsOf(r).tags, `${r.type} ${r.name}`).toMatchObject({
+        project: "monitoring-platform",
+        stack: "prod",
+      });
     }
   });
 
   it("exports what operators need, the kubeconfig as a secret", async () => {
-    expect(Object.keys(run.outputs)).toEqual(expect.arrayContaining(["clusterName", "kubeconfig", "vaultUri", "resourceGroup", "grafanaUrl"]));
+    expect(Object.keys(run.outputs)).toEqual(
+      expect.arrayContaining(["clusterName", "kubeconfig", "vaultUri", "resourceGroup", "grafanaUrl"]),
+    );
     const kubeconfig = run.exports.kubeconfig as pulumi.Output<string>;
     expect(await pulumi.isSecret(kubeconfig)).toBe(true);
   });

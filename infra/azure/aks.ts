@@ -71,7 +71,10 @@ export class AksCluster extends pulumi.ComponentResource {
         disableLocalAccounts: true,
         enableRBAC: true,
         oidcIssuerProfile: { enabled: true },
-        securityProfile: { workloadIdentity: { enabled: true }, imageCleaner: { enabled: true, intervalHours: 48 } },
+        securityProfile: {
+          workloadIdentity: { enabled: true },
+          imageCleaner: { enabled: true, intervalHours: 48 },
+        },
         addonProfiles: pulumi.output(args.logAnalyticsWorkspaceId).apply(addonProfiles),
         networkProfile: networkProfile(args.network),
         agentPoolProfiles: pools.map((p) => ({ ...p, vnetSubnetID: args.nodesSubnetId })),
@@ -116,9 +119,17 @@ export class AksCluster extends pulumi.ComponentResource {
     // Azure RBAC: the deployer and the admin groups get cluster-admin through Azure roles (local
     // accounts are disabled, so there is no other way in).
     const roleId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.aksRbacClusterAdmin}`;
-    const admins: { key: string; principalId: pulumi.Input<string>; type: "User" | "Group" | "ServicePrincipal" }[] = [
+    const admins: {
+      key: string;
+      principalId: pulumi.Input<string>;
+      type: "User" | "Group" | "ServicePrincipal";
+    }[] = [
       { key: "deployer", principalId: args.deployerObjectId, type: args.aks.deployerPrincipalType },
-      ...args.aks.adminGroupObjectIds.map((id, i) => ({ key: `admins-${i}`, principalId: id, type: "Group" as const })),
+      ...args.aks.adminGroupObjectIds.map((id, i) => ({
+        key: `admins-${i}`,
+        principalId: id,
+        type: "Group" as const,
+      })),
     ];
     for (const a of admins) {
       new authorization.RoleAssignment(

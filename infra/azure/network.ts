@@ -39,7 +39,12 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: ["subnets"] },
     );
-    const subnet = (role: string, prefix: string, extra: Partial<network.SubnetArgs>, deps: pulumi.Resource[]) =>
+    const subnet = (
+      role: string,
+      prefix: string,
+      extra: Partial<network.SubnetArgs>,
+      deps: pulumi.Resource[],
+    ) =>
       new network.Subnet(
         `${name}-${role}`,
         {
@@ -64,16 +69,15 @@ export class Network extends pulumi.ComponentResource {
       "postgres",
       args.cidrs.postgresCidr,
       {
-        delegations: [{ name: "postgres-flexible", serviceName: "Microsoft.DBforPostgreSQL/flexibleServers" }],
+        delegations: [
+          { name: "postgres-flexible", serviceName: "Microsoft.DBforPostgreSQL/flexibleServers" },
+        ],
       },
       [aks],
     );
-    const pe = subnet(
-      "endpoints",
-      args.cidrs.endpointsCidr,
-      { privateEndpointNetworkPolicies: "Enabled" },
-      [pg],
-    );
+    const pe = subnet("endpoints", args.cidrs.endpointsCidr, { privateEndpointNetworkPolicies: "Enabled" }, [
+      pg,
+    ]);
     this.vnetId = vnet.id;
     this.vnetName = vnet.name;
     this.aksSubnetId = aks.id;

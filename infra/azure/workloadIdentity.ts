@@ -60,7 +60,12 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     Object.entries(args.secrets).forEach(([secretName, scope]) => {
       new authorization.RoleAssignment(
         `${name}-kv-read-${secretName}`,
-        { principalId: identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: roleId, scope },
+        {
+          principalId: identity.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: roleId,
+          scope,
+        },
         { parent: this },
       );
     });

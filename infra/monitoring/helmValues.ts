@@ -56,9 +56,21 @@ const workloadIdentityLabel = { "azure.workload.identity/use": "true" };
 function spread(selector: Record<string, string>, zoneRedundant: boolean) {
   return [
     ...(zoneRedundant
-      ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector } }]
+      ? [
+          {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: selector },
+          },
+        ]
       : []),
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: selector },
+    },
   ];
 }
 
@@ -136,8 +148,15 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
       serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
       podLabels: workloadIdentityLabel,
       // Mounting the CSI volume is what makes the driver mirror Key Vault into the grafana-admin Secret.
-      extraSecretMounts: [{ name: "keyvault", mountPath: "/mnt/keyvault", readOnly: true, csi: csiVolume.csi }],
-      persistence: { enabled: true, type: "pvc", size: m.grafana.storageSize, storageClassName: m.prometheus.storageClass },
+      extraSecretMounts: [
+        { name: "keyvault", mountPath: "/mnt/keyvault", readOnly: true, csi: csiVolume.csi },
+      ],
+      persistence: {
+        enabled: true,
+        type: "pvc",
+        size: m.grafana.storageSize,
+        storageClassName: m.prometheus.storageClass,
+      },
       // Not exposed publicly: ClusterIP only; reach it through the private ingress or port-forward.
       service: { type: "ClusterIP" },
       ingress: { enabled: false },
@@ -162,7 +181,10 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
     nodeExporter: { enabled: true },
     "kube-state-metrics": {
       // Deployment/HPA/PVC series used by our rules, the blue-green gate and dashboards.
-      metricLabelsAllowlist: ["deployments=[app.kubernetes.io/name,color]", "pods=[app.kubernetes.io/name,color]"],
+      metricLabelsAllowlist: [
+        "deployments=[app.kubernetes.io/name,color]",
+        "pods=[app.kubernetes.io/name,color]",
+      ],
     },
   };
 }

@@ -6,7 +6,7 @@ import { k8sLabels } from "../naming";
 import { VAULT_SECRETS } from "../azure/secrets";
 import { secretProviderClass } from "../kubernetes/secretSync";
 import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
-import { loadRuleFiles } from "./rules";
+import { loadRuleFiles, ruleConstants } from "./rules";
 import { contractMetrics, loadDashboards, recordingRuleNames } from "./dashboards";
 import {
   ALERTMANAGER_SECRET_DIR,
@@ -38,11 +38,7 @@ export function monitoringContent(monitoring: StackConfig["monitoring"]) {
   const rules = loadRuleFiles(path.join(REPO_ROOT, "rules"), {
     grafanaUrl: monitoring.grafana.url,
     runbookBaseUrl: monitoring.runbookBaseUrl,
-    constants: {
-      "agent:slo_availability_target:ratio": monitoring.slo.availabilityTarget,
-      "agent:slo_latency_target:ratio": monitoring.slo.latencyTarget,
-      "agent:llm_token_budget:daily": monitoring.llmDailyTokenBudget,
-    },
+    constants: ruleConstants(monitoring),
   });
   const known = new Set([
     ...contractMetrics(path.join(REPO_ROOT, "docs/metrics.md")),
@@ -124,7 +120,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
             { objectName: VAULT_SECRETS.slackWebhookUrl, key: VAULT_SECRETS.slackWebhookUrl },
             { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
           ],
-          syncAs: { secretName: GRAFANA_ADMIN_SECRET, type: "Opaque", keys: ["admin-user", "admin-password"] },
+          syncAs: {
+            secretName: GRAFANA_ADMIN_SECRET,
+            type: "Opaque",
+            keys: ["admin-user", "admin-password"],
+          },
         }),
       );
     const providerClass = new k8s.apiextensions.CustomResource(
@@ -138,16 +138,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
       nsOpts,
     );
 
-    const values = pulumi.all([args.clusterName, args.workloadIdentityClientId]).apply(([cluster, clientId]) =>
-      helmValues({
-        monitoring: args.monitoring,
-        zoneRedundant: args.zoneRedundant,
-        alertmanagerConfig: content.alertmanager as unknown as Record<string, unknown>,
-        workloadIdentityClientId: clientId,
-        cluster,
-        environment: args.environment,
-      }),
-    );
+    const values = pulumi
+      .all([args.clusterName, args.workloadIdentityClientId])
+      .apply(([cluster, clientId]) =>
+        helmValues({
+          monitoring: args.monitoring,
+          zoneRedundant: args.zoneRedundant,
+          alertmanagerConfig: content.alertmanager as unknown as Record<string, unknown>,
+          workloadIdentityClientId: clientId,
+          cluster,
+          environment: args.environment,
+        }),
+      );
     const release = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {

@@ -13,6 +13,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import type { StackConfig } from "../config";
+
+/** The recording-rule constants of rules/*.yaml that stack config overrides (SLO targets, token budget). */
+export function ruleConstants(monitoring: StackConfig["monitoring"]): Record<string, number> {
+  return {
+    "agent:slo_availability_target:ratio": monitoring.slo.availabilityTarget,
+    "agent:slo_latency_target:ratio": monitoring.slo.latencyTarget,
+    "agent:llm_token_budget:daily": monitoring.llmDailyTokenBudget,
+  };
+}
 
 /** critical = page now; warning = page in business hours; info = chat only. */
 export const SEVERITIES = ["critical", "warning", "info"] as const;

@@ -102,9 +102,21 @@ function computedState(
     case "azure-native:containerservice:ManagedCluster":
       return {
         name: azName,
-        oidcIssuerProfile: { enabled: true, issuerURL: u(`https://${inputs.location}.oic.prod-aks.azure.com/${FAKE_TENANT}/${azName}/`) },
-        identity: { type: "SystemAssigned", principalId: u("22222222-0000-0000-0000-000000000001"), tenantId: u(FAKE_TENANT) },
-        identityProfile: { kubeletidentity: { objectId: u("22222222-0000-0000-0000-000000000002"), clientId: u("22222222-0000-0000-0000-000000000003") } },
+        oidcIssuerProfile: {
+          enabled: true,
+          issuerURL: u(`https://${inputs.location}.oic.prod-aks.azure.com/${FAKE_TENANT}/${azName}/`),
+        },
+        identity: {
+          type: "SystemAssigned",
+          principalId: u("22222222-0000-0000-0000-000000000001"),
+          tenantId: u(FAKE_TENANT),
+        },
+        identityProfile: {
+          kubeletidentity: {
+            objectId: u("22222222-0000-0000-0000-000000000002"),
+            clientId: u("22222222-0000-0000-0000-000000000003"),
+          },
+        },
         fqdn: u(`${azName}.hcp.${inputs.location}.azmk8s.io`),
       };
     case "azure-native:managedidentity:UserAssignedIdentity":
@@ -115,9 +127,15 @@ function computedState(
         tenantId: u(FAKE_TENANT),
       };
     case "azure-native:keyvault:Vault":
-      return { name: azName, properties: { ...(inputs.properties as object), vaultUri: u(`https://${azName}.vault.azure.net/`) } };
+      return {
+        name: azName,
+        properties: { ...(inputs.properties as object), vaultUri: u(`https://${azName}.vault.azure.net/`) },
+      };
     case "azure-native:keyvault:Secret":
-      return { name: azName, properties: { secretUri: u(`https://vault.vault.azure.net/secrets/${azName}`) } };
+      return {
+        name: azName,
+        properties: { secretUri: u(`https://vault.vault.azure.net/secrets/${azName}`) },
+      };
     case "azure-native:dbforpostgresql:Server":
       return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
     case "azure-native:redisenterprise:RedisEnterprise":
@@ -129,7 +147,10 @@ function computedState(
       return { result: mode === "render" ? "xxxxxx" : "a1b2c3" };
     default:
       if (type.startsWith("azure-native:")) {
-        return { name: azName, id: u(`/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/${provider}/${azName}`) };
+        return {
+          name: azName,
+          id: u(`/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/${provider}/${azName}`),
+        };
       }
       return {};
   }
@@ -177,11 +198,16 @@ function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.
         case "azure-native:containerservice:listManagedClusterUserCredentials":
           return {
             kubeconfigs: [
-              { name: "clusterUser", value: Buffer.from(fakeKubeconfig(String(args.inputs.resourceName))).toString("base64") },
+              {
+                name: "clusterUser",
+                value: Buffer.from(fakeKubeconfig(String(args.inputs.resourceName))).toString("base64"),
+              },
             ],
           };
         default:
-          throw new Error(`mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`);
+          throw new Error(
+            `mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`,
+          );
       }
     },
   };
@@ -190,12 +216,16 @@ function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.
 function resourceKey(r: pulumi.Resource | undefined): string | undefined {
   if (!r) return undefined;
   const internal = r as unknown as { __pulumiType?: string; __name?: string };
-  return internal.__pulumiType && internal.__name ? `${internal.__pulumiType}::${internal.__name}` : undefined;
+  return internal.__pulumiType && internal.__name
+    ? `${internal.__pulumiType}::${internal.__name}`
+    : undefined;
 }
 
 function dependsOnKeys(d: unknown): string[] {
   const list = Array.isArray(d) ? d : d ? [d] : [];
-  return list.map((x) => (pulumi.Resource.isInstance(x) ? resourceKey(x) : undefined)).filter((x): x is string => !!x);
+  return list
+    .map((x) => (pulumi.Resource.isInstance(x) ? resourceKey(x) : undefined))
+    .filter((x): x is string => !!x);
 }
 
 export interface EvaluateOptions {
@@ -217,7 +247,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
   await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
   const program =
-    opts.program ?? (async () => (await import(path.resolve(__dirname, "../../infra/index.ts"))) as Record<string, unknown>);
+    opts.program ??
+    (async () => (await import(path.resolve(__dirname, "../../infra/index.ts"))) as Record<string, unknown>);
   // A failing program is caught inside the stack's init and rethrown afterwards: letting it escape
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;
@@ -246,7 +277,9 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
     try {
       const exports = await program();
       // Stack outputs are the module's exports, as under `pulumi up`.
-      exported = Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default" && k !== "__esModule"));
+      exported = Object.fromEntries(
+        Object.entries(exports).filter(([k]) => k !== "default" && k !== "__esModule"),
+      );
       return exported;
     } catch (e) {
       failure = e;
@@ -262,5 +295,9 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   }
   // Let outstanding registrations settle before reading the records.
   await new Promise((r) => setTimeout(r, 0));
-  return { resources: [...records.values()], outputs: (outputs ?? {}) as Record<string, unknown>, exports: exported };
+  return {
+    resources: [...records.values()],
+    outputs: (outputs ?? {}) as Record<string, unknown>,
+    exports: exported,
+  };
 }

@@ -56,7 +56,8 @@ export function diffRenders(base: RenderDocument, head: RenderDocument): RenderD
   return { stack: { base: base.stack, head: head.stack }, added, removed, changed, unchanged };
 }
 
-const fmt = (v: unknown) => (v === undefined ? "—" : "`" + JSON.stringify(v).replace(/`/g, "'").slice(0, 120) + "`");
+const fmt = (v: unknown) =>
+  v === undefined ? "—" : "`" + JSON.stringify(v).replace(/`/g, "'").slice(0, 120) + "`";
 
 export function toMarkdown(d: RenderDiff): string {
   const lines = [`### Render diff (${d.stack.base} → ${d.stack.head})`, ""];
@@ -65,7 +66,10 @@ export function toMarkdown(d: RenderDiff): string {
     "",
   );
   if (d.removed.some((r) => r.options.protect)) {
-    lines.push("> ⚠️ a protected resource would be removed: `pulumi up` will refuse until protection is lifted.", "");
+    lines.push(
+      "> ⚠️ a protected resource would be removed: `pulumi up` will refuse until protection is lifted.",
+      "",
+    );
   }
   if (d.added.length) {
     lines.push("#### Added", "", ...d.added.map((r) => `- \`${r.type}\` **${r.name}**`), "");
@@ -81,9 +85,13 @@ export function toMarkdown(d: RenderDiff): string {
   if (d.changed.length) {
     lines.push("#### Changed", "");
     for (const c of d.changed) {
-      lines.push(`<details><summary><code>${c.resource.type}</code> <b>${c.resource.name}</b> — ${c.changes.length} propert${c.changes.length === 1 ? "y" : "ies"}</summary>`, "");
+      lines.push(
+        `<details><summary><code>${c.resource.type}</code> <b>${c.resource.name}</b> — ${c.changes.length} propert${c.changes.length === 1 ? "y" : "ies"}</summary>`,
+        "",
+      );
       lines.push("| property | before | after |", "|---|---|---|");
-      for (const ch of c.changes.slice(0, 50)) lines.push(`| \`${ch.path}\` | ${fmt(ch.before)} | ${fmt(ch.after)} |`);
+      for (const ch of c.changes.slice(0, 50))
+        lines.push(`| \`${ch.path}\` | ${fmt(ch.before)} | ${fmt(ch.after)} |`);
       if (c.changes.length > 50) lines.push(`| … | ${c.changes.length - 50} more | |`);
       lines.push("", "</details>", "");
     }

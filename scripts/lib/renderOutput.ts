@@ -57,7 +57,11 @@ export function manifestOf(r: RecordedResource | RenderedResource): Record<strin
 }
 
 /** Writes the render; returns how many files were written. */
-export function writeRender(outDir: string, meta: { project: string; stack: string }, ev: Evaluation): { files: number } {
+export function writeRender(
+  outDir: string,
+  meta: { project: string; stack: string },
+  ev: Evaluation,
+): { files: number } {
   fs.rmSync(outDir, { recursive: true, force: true });
   const manifests = path.join(outDir, "manifests");
   fs.mkdirSync(manifests, { recursive: true });
@@ -75,7 +79,10 @@ export function writeRender(outDir: string, meta: { project: string; stack: stri
         repository: (i.repositoryOpts as { repo?: string } | undefined)?.repo,
         values: i.values,
       };
-      fs.writeFileSync(path.join(manifests, `helm-release_${fileSafe(r.name)}.yaml`), yaml.dump(release, { lineWidth: -1 }));
+      fs.writeFileSync(
+        path.join(manifests, `helm-release_${fileSafe(r.name)}.yaml`),
+        yaml.dump(release, { lineWidth: -1 }),
+      );
       files++;
       const am = (i.values as { alertmanager?: { config?: unknown } } | undefined)?.alertmanager?.config;
       if (am) {
@@ -95,7 +102,11 @@ export function writeRender(outDir: string, meta: { project: string; stack: stri
 }
 
 /** Resources per type and per component, and the placeholders used for secrets. */
-export function summarize(meta: { project: string; stack: string }, ev: Evaluation, placeholders: string[]): string {
+export function summarize(
+  meta: { project: string; stack: string },
+  ev: Evaluation,
+  placeholders: string[],
+): string {
   const byType = new Map<string, number>();
   const byComponent = new Map<string, number>();
   const components = new Map(ev.resources.filter((r) => !r.custom).map((r) => [`${r.type}::${r.name}`, r]));
@@ -125,7 +136,7 @@ export function summarize(meta: { project: string; stack: string }, ev: Evaluati
     "per component:",
     ...[...byComponent.entries()].sort().map(([c, n]) => `  ${String(n).padStart(3)}  ${c}`),
     "",
-    "values only known after deployment are shown as \"(known after apply)\"; secret values as \"[secret]\".",
+    'values only known after deployment are shown as "(known after apply)"; secret values as "[secret]".',
   ];
   if (placeholders.length) {
     lines.push(

@@ -1,0 +1,477 @@
+// The Alertmanager configuration (the kube-prometheus-stack chart's `alertmanager.config` value) as a pure
+// function of the stack config. No Pulumi here: the component only hands the object to the chart, and the
+// tests feed the same object to amtool and to a real Alertmanager in the fire drill.
+//
+// Routing (docs: https://prometheus.io/docs/alerting/latest/configuration/):
+//   Watchdog            → heartbeat (dead man's switch), pinged every minute
+//   severity="critical" → pagerduty-critical + slack-incidents
+//   severity="warning"  → pagerduty-warning during business hours, slack-on-call outside them
+//   severity="info"     → slack-alerts
+// Secrets never appear in the config: every integration reads them from files of the Key Vault CSI mount.
+import type { StackConfig } from "../config";
+import { VAULT_SECRETS } from "../azure/secrets";
+
+type Monitoring = StackConfig["monitoring"];
+
+/** The business hours from stack config `monitoring.businessHours`. */
+export type BusinessHours = Monitoring["businessHours"];
+/** The Slack channels from stack config `monitoring.slackChannels`. */
+export type SlackChannels = Monitoring["slackChannels"];
+
+/** Input of {@link alertmanagerConfig}. */
+export interface AlertmanagerInput {
+  /** When a warning may page; outside these hours warnings only go to Slack. */
+  businessHours: BusinessHours;
+  /** Slack channel per severity. */
+  slackChannels: SlackChannels;
+  /**
+   * Directory where the Key Vault secrets are mounted as files named after the secret
+   * (infra/azure/secrets.ts), e.g. `/etc/alertmanager/keyvault`.
+   */
+  secretDir: string;
+  /** Grafana base URL: the dashboard link of an alert that has no `dashboard_url` annotation. */
+  grafanaUrl: string;
+}
+
+/** A node of the routing tree. */
+export interface Route {
+  receiver?: string;
+  /** Matchers in Alertmanager's string syntax, e.g. `severity="critical"`. */
+  matchers?: string[];
+  group_by?: string[];
+  group_wait?: string;
+  group_interval?: string;
+  repeat_interval?: string;
+  continue?: boolean;
+  /** Time intervals during which this route does not notify. */
+  mute_time_intervals?: string[];
+  /** Time intervals outside of which this route does not notify. */
+  active_time_intervals?: string[];
+  routes?: Route[];
+}
+
+export interface PagerdutyConfig {
+  routing_key_file: string;
+  severity: string;
+  description: string;
+  links: { href: string; text: string }[];
+  details: Record<string, string>;
+  send_resolved: boolean;
+}
+
+export interface SlackConfig {
+  api_url_file: string;
+  channel: string;
+  title: string;
+  title_link: string;
+  text: string;
+  color: string;
+  send_resolved: boolean;
+}
+
+/** Exactly one of `url` and `url_file`; only the fire drill uses `url` (a local capture server). */
+export interface WebhookConfig {
+  url?: string;
+  url_file?: string;
+  send_resolved: boolean;
+  max_alerts?: number;
+}
+
+export interface Receiver {
+  name: string;
+  pagerduty_configs?: PagerdutyConfig[];
+  slack_configs?: SlackConfig[];
+  webhook_configs?: WebhookConfig[];
+}
+
+export interface TimeIntervalSpec {
+  /** Day ranges such as `monday:friday`, in Alertmanager's Sunday-first order. */
+  weekdays?: string[];
+  times?: { start_time: string; end_time: string }[];
+  /** IANA time zone the times and weekdays are read in. */
+  location?: string;
+}
+
+export interface TimeInterval {
+  name: string;
+  time_intervals: TimeIntervalSpec[];
+}
+
+export interface InhibitRule {
+  source_matchers: string[];
+  target_matchers: string[];
+  equal: string[];
+}
+
+/** The plain object that becomes alertmanager.yaml. */
+export interface AlertmanagerConfig {
+  global: { resolve_timeout: string };
+  route: Route;
+  inhibit_rules: InhibitRule[];
+  time_intervals: TimeInterval[];
+  receivers: Receiver[];
+  templates: string[];
+}
+
+/** Receiver names, referenced by tests and the fire drill. */
+export const RECEIVERS = {
+  pagerdutyCritical: "pagerduty-critical",
+  pagerdutyWarning: "pagerduty-warning",
+  slackIncidents: "slack-incidents",
+  slackOnCall: "slack-on-call",
+  slackAlerts: "slack-alerts",
+  heartbeat: "heartbeat",
+  null: "null",
+} as const;
+
+/** Name of the time interval built from `monitoring.businessHours`. */
+export const BUSINESS_HOURS = "business-hours";
+
+/** Labels every notification is grouped by; every alert rule sets `severity` and `service`. */
+export const GROUP_BY = ["alertname", "service", "severity"];
+
+/**
+ * Notification timings per severity. A page must leave fast; an info message may wait for its group to
+ * fill up and repeat once a day.
+ */
+export const TIMINGS = {
+  default: { group_wait: "30s", group_interval: "5m", repeat_interval: "4h" },
+  critical: { group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
+  warning: { group_wait: "30s", group_interval: "5m", repeat_interval: "4h" },
+  info: { group_wait: "1m", group_interval: "10m", repeat_interval: "24h" },
+  // The dead man's switch expects a ping every minute or so; a missing ping is what pages. With
+  // group_interval 30s and repeat_interval 1m a ping leaves every 60-90 s: give the switch a period of 1
+  // minute and a grace of at least 2 minutes.
+  heartbeat: { group_wait: "0s", group_interval: "30s", repeat_interval: "1m" },
+} as const;
+
+/** Thrown by {@link validateAlertmanagerConfig}; the message lists every problem and its fix. */
+export class AlertmanagerConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid Alertmanager configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "AlertmanagerConfigError";
+  }
+}
+
+// Go template helpers. The first alert of a group stands for the group: groups are per alertname, service
+// and severity, so their alerts share summary, runbook and dashboard.
+const FIRST = "(index .Alerts 0)";
+const goString = (s: string) => JSON.stringify(s);
+
+function templates(grafanaUrl: string) {
+  const dashboardOf = (alert: string) =>
+    `{{ or ${alert}.Annotations.dashboard_url ${goString(grafanaUrl)} }}`;
+  return {
+    slackTitle:
+      '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] ' +
+      "{{ .GroupLabels.severity | toUpper }}: {{ .GroupLabels.alertname }} ({{ .GroupLabels.service }})",
+    slackTitleLink: dashboardOf(FIRST),
+    slackText: [
+      "{{ range .Alerts -}}",
+      '{{ if eq .Status "firing" }}:rotating_light:{{ else }}:white_check_mark:{{ end }} *{{ .Annotations.summary }}*',
+      "{{ .Annotations.description }}",
+      "*Severity:* `{{ .Labels.severity }}`  *Service:* `{{ .Labels.service }}`",
+      "{{ with .Annotations.runbook_url }}<{{ . }}|:book: Runbook>{{ else }}(no runbook){{ end }}" +
+        `  <${dashboardOf("")}|:bar_chart: Dashboard>`,
+      "{{ end }}",
+    ].join("\n"),
+    slackColor:
+      '{{ if eq .Status "firing" }}{{ if eq .GroupLabels.severity "critical" }}danger{{ else }}warning{{ end }}' +
+      "{{ else }}good{{ end }}",
+    pagerdutyDescription:
+      "[{{ .GroupLabels.severity | toUpper }}] {{ .GroupLabels.alertname }} ({{ .GroupLabels.service }}): " +
+      `{{ ${FIRST}.Annotations.summary }}`,
+    runbook: `{{ ${FIRST}.Annotations.runbook_url }}`,
+    dashboard: dashboardOf(FIRST),
+  };
+}
+
+/**
+ * Builds the Alertmanager configuration: receivers reading their secrets from `secretDir`, the severity
+ * routing tree, business hours as a time interval, and inhibition (critical silences warning and info of
+ * the same service, warning silences info). The result is validated before it is returned.
+ */
+export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
+  const { businessHours, slackChannels, grafanaUrl } = input;
+  const secretDir = input.secretDir.replace(/\/+$/, "");
+  const secretFile = (name: string) => `${secretDir}/${name}`;
+  const t = templates(grafanaUrl);
+
+  const pagerduty = (name: string, severity: "critical" | "warning"): Receiver => ({
+    name,
+    pagerduty_configs: [
+      {
+        routing_key_file: secretFile(VAULT_SECRETS.pagerdutyRoutingKey),
+        severity,
+        description: t.pagerdutyDescription,
+        links: [
+          { href: t.runbook, text: "Runbook" },
+          { href: t.dashboard, text: "Grafana dashboard" },
+        ],
+        details: {
+          severity: "{{ .GroupLabels.severity }}",
+          service: "{{ .GroupLabels.service }}",
+          summary: `{{ ${FIRST}.Annotations.summary }}`,
+          description: `{{ ${FIRST}.Annotations.description }}`,
+          runbook_url: t.runbook,
+          dashboard_url: t.dashboard,
+          firing: "{{ .Alerts.Firing | len }}",
+          resolved: "{{ .Alerts.Resolved | len }}",
+        },
+        send_resolved: true,
+      },
+    ],
+  });
+
+  const slack = (name: string, channel: string): Receiver => ({
+    name,
+    slack_configs: [
+      {
+        api_url_file: secretFile(VAULT_SECRETS.slackWebhookUrl),
+        channel,
+        title: t.slackTitle,
+        title_link: t.slackTitleLink,
+        text: t.slackText,
+        color: t.slackColor,
+        // Slack's default is false; a resolved message is what lets the channel stand down.
+        send_resolved: true,
+      },
+    ],
+  });
+
+  const receivers: Receiver[] = [
+    pagerduty(RECEIVERS.pagerdutyCritical, "critical"),
+    pagerduty(RECEIVERS.pagerdutyWarning, "warning"),
+    slack(RECEIVERS.slackIncidents, slackChannels.critical),
+    slack(RECEIVERS.slackOnCall, slackChannels.warning),
+    slack(RECEIVERS.slackAlerts, slackChannels.info),
+    {
+      name: RECEIVERS.heartbeat,
+      webhook_configs: [
+        {
+          // The heartbeat URL is itself the secret (whoever knows it can fake a healthy pipeline).
+          // `url_file` exists on webhook_configs only since Alertmanager 0.26; the kube-prometheus-stack
+          // chart deploys a newer Alertmanager, so this is valid there. amtool 0.25 (Debian) rejects the
+          // field, which is why test/alertmanager.test.ts checks a variant with this one field replaced.
+          url_file: secretFile(VAULT_SECRETS.heartbeatUrl),
+          // A resolved Watchdog means the pipeline is stopping: it must not count as a ping.
+          send_resolved: false,
+          max_alerts: 1,
+        },
+      ],
+    },
+    // Swallows the chart's InfoInhibitor helper alert, which exists only to inhibit and must not notify.
+    { name: RECEIVERS.null },
+  ];
+
+  const severity = (s: "critical" | "warning" | "info") => [`severity="${s}"`];
+  const route: Route = {
+    // An alert without a known severity is a rule bug: it shows up in the on-call channel instead of
+    // vanishing, but never pages.
+    receiver: RECEIVERS.slackOnCall,
+    group_by: [...GROUP_BY],
+    ...TIMINGS.default,
+    routes: [
+      { matchers: ['alertname="Watchdog"'], receiver: RECEIVERS.heartbeat, ...TIMINGS.heartbeat },
+      { matchers: ['alertname="InfoInhibitor"'], receiver: RECEIVERS.null },
+      {
+        matchers: severity("critical"),
+        receiver: RECEIVERS.pagerdutyCritical,
+        continue: true,
+        ...TIMINGS.critical,
+      },
+      { matchers: severity("critical"), receiver: RECEIVERS.slackIncidents, ...TIMINGS.critical },
+      // A warning matches both routes; the time intervals let exactly one of them notify at any moment.
+      {
+        matchers: severity("warning"),
+        receiver: RECEIVERS.pagerdutyWarning,
+        active_time_intervals: [BUSINESS_HOURS],
+        continue: true,
+        ...TIMINGS.warning,
+      },
+      {
+        matchers: severity("warning"),
+        receiver: RECEIVERS.slackOnCall,
+        mute_time_intervals: [BUSINESS_HOURS],
+        ...TIMINGS.warning,
+      },
+      { matchers: severity("info"), receiver: RECEIVERS.slackAlerts, ...TIMINGS.info },
+    ],
+  };
+
+  // The Watchdog is severity info, but inhibiting it would stop the heartbeat and make the dead man's
+  // switch page for a pipeline that works (e.g. while a critical monitoring alert fires).
+  const notWatchdog = 'alertname!="Watchdog"';
+  const inhibit_rules: InhibitRule[] = [
+    {
+      source_matchers: severity("critical"),
+      target_matchers: ['severity=~"warning|info"', notWatchdog],
+      equal: ["service"],
+    },
+    {
+      source_matchers: severity("warning"),
+      target_matchers: ['severity="info"', notWatchdog],
+      equal: ["service"],
+    },
+  ];
+
+  const cfg: AlertmanagerConfig = {
+    global: { resolve_timeout: "5m" },
+    route,
+    inhibit_rules,
+    time_intervals: [{ name: BUSINESS_HOURS, time_intervals: [businessHoursInterval(businessHours)] }],
+    receivers,
+    templates: [],
+  };
+  validateAlertmanagerConfig(cfg);
+  return cfg;
+}
+
+// Alertmanager numbers weekdays Sunday-first and rejects a range whose start comes after its end
+// ("monday:sunday"), so ranges are built in this order.
+const AM_WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+
+/**
+ * Turns a list of weekdays into Alertmanager weekday ranges: runs of consecutive days become `from:to`,
+ * single days stay single (`[monday … friday]` → `["monday:friday"]`).
+ */
+export function weekdayRanges(weekdays: readonly string[]): string[] {
+  const idx = [...new Set(weekdays.map((d) => d.toLowerCase()))]
+    .map((d) => {
+      const i = AM_WEEKDAYS.indexOf(d as (typeof AM_WEEKDAYS)[number]);
+      if (i < 0) throw new AlertmanagerConfigError([`"${d}" is not a weekday: use monday … sunday`]);
+      return i;
+    })
+    .sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < idx.length;) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1] === idx[j]! + 1) j++;
+    const from = AM_WEEKDAYS[idx[i]!]!;
+    const to = AM_WEEKDAYS[idx[j]!]!;
+    ranges.push(i === j ? from : `${from}:${to}`);
+    i = j + 1;
+  }
+  return ranges;
+}
+
+/** The business-hours time interval: weekdays and times read in the configured time zone. */
+export function businessHoursInterval(hours: BusinessHours): TimeIntervalSpec {
+  return {
+    weekdays: weekdayRanges(hours.weekdays),
+    times: [{ start_time: hours.start, end_time: hours.end }],
+    location: hours.timeZone,
+  };
+}
+
+// Integration fields that would carry a secret inline; each has a `_file` twin that reads it from a file.
+const INLINE_SECRET_FIELDS = new Set([
+  "routing_key",
+  "service_key",
+  "api_url",
+  "slack_api_url",
+  "url",
+  "webhook_url",
+  "api_key",
+  "token",
+  "bearer_token",
+  "password",
+  "auth_password",
+  "auth_secret",
+  "smtp_auth_password",
+  "smtp_auth_secret",
+]);
+
+/**
+ * Checks what Alertmanager would only discover at load time (or never): routes naming unknown receivers,
+ * duplicate receivers or time intervals, time intervals referenced but not defined, and secrets inlined
+ * instead of read from the Key Vault mount. Throws {@link AlertmanagerConfigError} listing every problem.
+ */
+export function validateAlertmanagerConfig(cfg: AlertmanagerConfig): void {
+  const problems: string[] = [];
+  const receiverNames = new Set<string>();
+  for (const [i, r] of cfg.receivers.entries()) {
+    if (receiverNames.has(r.name)) {
+      problems.push(
+        `receivers[${i}]: receiver "${r.name}" is defined twice: give every receiver a unique name ` +
+          `(Alertmanager refuses to load duplicates)`,
+      );
+    }
+    receiverNames.add(r.name);
+  }
+  const intervalNames = new Set<string>();
+  for (const ti of cfg.time_intervals) {
+    if (intervalNames.has(ti.name)) {
+      problems.push(`time_intervals: "${ti.name}" is defined twice: give every time interval a unique name`);
+    }
+    intervalNames.add(ti.name);
+  }
+  const known = [...receiverNames].join(", ");
+
+  const walk = (route: Route, where: string): void => {
+    const label = route.matchers?.length ? `${where} {${route.matchers.join(", ")}}` : where;
+    if (route.receiver === undefined && where === "route") {
+      problems.push(
+        `route: the root route has no receiver: set route.receiver (it catches unmatched alerts)`,
+      );
+    }
+    if (route.receiver !== undefined && !receiverNames.has(route.receiver)) {
+      problems.push(
+        `${label} names receiver "${route.receiver}", which is not defined: add a receiver with that name ` +
+          `or use one of: ${known}`,
+      );
+    }
+    for (const field of ["mute_time_intervals", "active_time_intervals"] as const) {
+      for (const name of route[field] ?? []) {
+        if (!intervalNames.has(name)) {
+          problems.push(
+            `${label} references time interval "${name}" in ${field}, which is not defined: add it to ` +
+              `time_intervals or fix the name (defined: ${[...intervalNames].join(", ") || "none"})`,
+          );
+        }
+      }
+    }
+    route.routes?.forEach((child, i) => walk(child, `${where}.routes[${i}]`));
+  };
+  walk(cfg.route, "route");
+
+  const findInlineSecrets = (value: unknown, where: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => findInlineSecrets(v, `${where}[${i}]`));
+    } else if (value && typeof value === "object") {
+      for (const [key, v] of Object.entries(value)) {
+        if (INLINE_SECRET_FIELDS.has(key) && v !== undefined && v !== "") {
+          problems.push(
+            `${where}.${key} inlines a secret: use ${key}_file pointing into the Key Vault mount ` +
+              `(e.g. <secretDir>/<secret name from infra/azure/secrets.ts>) so it never lands in the config`,
+          );
+        }
+        findInlineSecrets(v, `${where}.${key}`);
+      }
+    }
+  };
+  cfg.receivers.forEach((r) => findInlineSecrets(r, `receiver "${r.name}"`));
+  findInlineSecrets(cfg.global, "global");
+
+  if (problems.length) throw new AlertmanagerConfigError(problems);
+}
+
+/**
+ * A copy of `cfg` for the fire drill: every receiver's integrations are replaced by a single webhook to
+ * `urlFor(receiverName)`; the route tree, time intervals and inhibition stay exactly as they are, so the
+ * drill exercises the real routing. The copy inlines URLs on purpose and is never deployed.
+ */
+export function redirectReceivers(
+  cfg: AlertmanagerConfig,
+  urlFor: (receiver: string) => string,
+): AlertmanagerConfig {
+  const copy = structuredClone(cfg);
+  copy.receivers = cfg.receivers.map((r) => ({
+    name: r.name,
+    webhook_configs: [{ url: urlFor(r.name), send_resolved: true }],
+  }));
+  return copy;
+}
