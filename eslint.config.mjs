@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", ".render/", "coverage/"] },
+  { ignores: ["node_modules/", "out/", ".render/", "coverage/", ".build/", ".bench-*/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,7 +14,7 @@
  * `kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090`).
  * The logic lives in scripts/lib/promotionGate.ts; this file only parses arguments and wires real I/O.
  */
-import * as path from "path";
+import { repoRoot } from "../infra/repoRoot";
 import * as readline from "readline/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parseStackConfig } from "../infra/config";
@@ -28,7 +28,7 @@ import {
   statusCommand,
 } from "./lib/promotionGate";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = repoRoot();
 const USAGE =
   "usage: npm run bluegreen -- status|promote|rollback --stack <name> [--prometheus-url URL] [--yes]";
 const COMMANDS = { status: statusCommand, promote: promoteCommand, rollback: rollbackCommand } as const;

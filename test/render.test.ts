@@ -13,7 +13,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import type { RenderDocument } from "../scripts/lib/renderOutput";
 
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
 function fixtureStackFile(stack: string, dir: string): string {
@@ -27,9 +26,10 @@ function fixtureStackFile(stack: string, dir: string): string {
 }
 
 function render(stack: string, out: string, configFile?: string): string {
-  const args = [path.join(ROOT, "scripts/render.ts"), "--stack", stack, "--out", out];
+  // The command `npm run render` runs.
+  const args = [path.join(ROOT, "scripts/run.cjs"), "render", "--stack", stack, "--out", out];
   if (configFile) args.push("--config", configFile);
-  return execFileSync(TSX, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
 function walk(dir: string): string[] {

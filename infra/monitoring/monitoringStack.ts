@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { StackConfig } from "../config";
 import { k8sLabels } from "../naming";
+import { repoRoot } from "../repoRoot";
 import { VAULT_SECRETS } from "../azure/secrets";
 import { secretProviderClass } from "../kubernetes/secretSync";
 import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
@@ -19,7 +20,7 @@ import {
   SELECTOR_LABELS,
 } from "./helmValues";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
+const REPO_ROOT = repoRoot();
 
 export interface MonitoringStackArgs {
   monitoring: StackConfig["monitoring"];

@@ -248,7 +248,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
   const program =
     opts.program ??
-    (async () => (await import(path.resolve(__dirname, "../../infra/index.ts"))) as Record<string, unknown>);
+    // `require` (not `import()`) so the same line works from source (tsx) and transpiled (.build/*.js).
+    (async () => require(path.join(__dirname, "../../infra/index")) as Record<string, unknown>);
   // A failing program is caught inside the stack's init and rethrown afterwards: letting it escape
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Launcher for the command-line entry points: transpiles infra/ and scripts/ with esbuild (≈50 ms, no type
+// checking — `npm run typecheck` does that) into .build/ and runs the entry with plain node. Running the
+// render through tsx instead made every module load go through its hooks and doubled the render time
+// (see docs/benchmarks.md).
+//   usage: node scripts/run.cjs <render|diff|bluegreen> [args...]
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const esbuild = require("esbuild");
+
+const root = path.resolve(__dirname, "..");
+// One directory per process: concurrent renders (dev and prod side by side) must not share it.
+const outdir = path.join(root, ".build", String(process.pid));
+const [entry, ...args] = process.argv.slice(2);
+const entries = { render: "scripts/render.js", diff: "scripts/diff.js", bluegreen: "scripts/bluegreen.js" };
+if (!entries[entry]) {
+  console.error(`usage: node scripts/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
+  process.exit(2);
+}
+
+function tsFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? tsFiles(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+process.on("exit", () => fs.rmSync(outdir, { recursive: true, force: true }));
+esbuild.buildSync({
+  entryPoints: [...tsFiles(path.join(root, "infra")), ...tsFiles(path.join(root, "scripts"))],
+  outdir,
+  outbase: root,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning",
+});
+process.argv = [process.argv[0], path.join(outdir, entries[entry]), ...args];
+require(path.join(outdir, entries[entry]));
