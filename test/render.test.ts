@@ -13,7 +13,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import type { RenderDocument } from "../scripts/lib/renderOutput";
 
-
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
 function fixtureStackFile(stack: string, dir: string): string {
   const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
@@ -29,7 +28,11 @@ function render(stack: string, out: string, configFile?: string): string {
   // The command `npm run render` runs.
   const args = [path.join(ROOT, "scripts/run.cjs"), "render", "--stack", stack, "--out", out];
   if (configFile) args.push("--config", configFile);
-  return execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(process.execPath, args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 function walk(dir: string): string[] {
