@@ -23,6 +23,7 @@ import {
   type RecordingRule,
   type RuleLoadOptions,
 } from "../infra/monitoring/rules";
+import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
 
 const ROOT = path.resolve(__dirname, "..");
 const RULES_DIR = path.join(ROOT, "rules");
@@ -122,26 +123,9 @@ function metricNames(expr: string): string[] {
   return names;
 }
 
-/**
- * The metric contract: the first backticked name of each table row and every backticked name in list items
- * (minus parenthesised label lists). Histograms also provide their _bucket, _count and _sum series.
- */
+/** The metric contract, parsed by the same function the dashboard lint uses. */
 function contractMetrics(): Set<string> {
-  const names = new Set<string>();
-  const metric = /`([a-zA-Z_:][a-zA-Z0-9_:]*)`/g;
-  for (const line of fs.readFileSync(METRICS_MD, "utf8").split("\n")) {
-    if (line.startsWith("|")) {
-      const cells = line.split("|").map((c) => c.trim());
-      const name = /^`([a-zA-Z_:][a-zA-Z0-9_:]*)`$/.exec(cells[1] ?? "")?.[1];
-      if (!name) continue;
-      names.add(name);
-      if (cells[2]?.startsWith("histogram"))
-        for (const s of ["_bucket", "_count", "_sum"]) names.add(name + s);
-    } else if (/^\s*(-|`)/.test(line)) {
-      for (const m of line.replace(/\([^)]*\)/g, "").matchAll(metric)) if (m[1]) names.add(m[1]);
-    }
-  }
-  return names;
+  return readContractMetrics(METRICS_MD);
 }
 
 /** uid of every dashboards/**\/*.json on disk. */

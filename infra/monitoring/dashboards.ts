@@ -127,8 +127,13 @@ export function contractMetrics(metricsMdPath: string): Set<string> {
     const line = raw.trim();
     if (line.startsWith("|")) {
       flush();
-      const firstCell = line.split("|")[1] ?? "";
-      add(firstCell);
+      const cells = line.split("|").map((c) => c.trim());
+      add(cells[1] ?? "");
+      // A histogram in the table also provides its _bucket, _count and _sum series.
+      const histogram = /^`([a-zA-Z_:][a-zA-Z0-9_:]*)`$/.exec(cells[1] ?? "")?.[1];
+      if (histogram && cells[2]?.startsWith("histogram")) {
+        for (const suffix of ["_bucket", "_count", "_sum"]) names.add(histogram + suffix);
+      }
     } else if (line === "" || line.startsWith("#")) {
       flush();
     } else if (/^[-*+]\s/.test(line)) {
