@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateComponents, stackConfig, type StackRun } from "./mocks";
+import { validateManifest } from "./schemas";
 import { parseStackConfig, type StackConfig } from "../infra/config";
 import {
   planBlueGreen,
@@ -57,19 +58,6 @@ function diffPaths(a: unknown, b: unknown, at = ""): string[] {
     );
   }
   return [at];
-}
-
-/** Validates a manifest against the Kubernetes (or prometheus-operator) schema. */
-async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
-  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-  const module =
-    group === "monitoring.coreos.com"
-      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
-  const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
-  const Model = mod[m.kind];
-  if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);
-  new Model(m).validate();
 }
 
 /** Asserts the restricted Pod Security Standard on a pod spec and all its containers. */

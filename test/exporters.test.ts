@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateComponents, type StackRun } from "./mocks";
+import { validateManifest } from "./schemas";
 import {
   EXPORTER_IMAGES,
   exporterManifests,
@@ -29,18 +30,6 @@ const input: ExportersPlanInput = {
     port: 10000,
   },
 };
-
-async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
-  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-  const module =
-    group === "monitoring.coreos.com"
-      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
-  const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
-  const Model = mod[m.kind];
-  if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);
-  new Model(m).validate();
-}
 
 const envOf = (d: any) =>
   Object.fromEntries(

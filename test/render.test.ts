@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import Ajv from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
+import { validateManifest } from "./schemas";
 import type { RenderDocument } from "../scripts/lib/renderOutput";
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
@@ -40,67 +40,6 @@ function walk(dir: string): string[] {
     const p = path.join(dir, e.name);
     return e.isDirectory() ? walk(p) : [p];
   });
-}
-
-/** Our own transcription of the SecretProviderClass v1 CRD schema (no kubernetes-models package exists). */
-const SPC_SCHEMA = {
-  type: "object",
-  required: ["apiVersion", "kind", "metadata", "spec"],
-  properties: {
-    apiVersion: { const: "secrets-store.csi.x-k8s.io/v1" },
-    kind: { const: "SecretProviderClass" },
-    metadata: { type: "object", required: ["name", "namespace"] },
-    spec: {
-      type: "object",
-      additionalProperties: false,
-      required: ["provider", "parameters"],
-      properties: {
-        provider: { type: "string" },
-        parameters: { type: "object", additionalProperties: { type: "string" } },
-        secretObjects: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["secretName", "type", "data"],
-            properties: {
-              secretName: { type: "string" },
-              type: { type: "string" },
-              labels: { type: "object", additionalProperties: { type: "string" } },
-              annotations: { type: "object", additionalProperties: { type: "string" } },
-              data: {
-                type: "array",
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  required: ["objectName", "key"],
-                  properties: { objectName: { type: "string" }, key: { type: "string" } },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-
-/** Validates one manifest against its schema; throws when invalid or when no schema is known. */
-async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
-  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-  if (group === "secrets-store.csi.x-k8s.io") {
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    if (!ajv.validate(SPC_SCHEMA, m)) throw new Error(ajv.errorsText());
-    return;
-  }
-  const module =
-    group === "monitoring.coreos.com"
-      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
-  const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
-  const Model = mod[m.kind];
-  if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);
-  new Model(m).validate();
 }
 
 describe.each(["dev", "prod"])("render --stack %s", (stack) => {

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
-import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
 import { postgresPlan, type PostgresPlan } from "./postgresPlan";
+import { linkedPrivateZone } from "../azure/privateDns";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -51,29 +51,16 @@ export class Postgres extends pulumi.ComponentResource {
     }
 
     // A VNet-integrated server needs its private DNS zone linked to the VNet *before* it is created.
-    const zone = new privatedns.PrivateZone(
-      `${name}-dns`,
+    const { zone, link } = linkedPrivateZone(
+      name,
       {
-        privateZoneName: plan.privateDnsZoneName,
+        zoneName: plan.privateDnsZoneName,
+        linkName: `${plan.serverName}-vnet`,
         resourceGroupName: args.resourceGroupName,
-        location: "global",
+        vnetId: args.vnetId,
         tags: args.tags,
       },
-      { parent: this },
-    );
-    const link = new privatedns.VirtualNetworkLink(
-      `${name}-dns-link`,
-      {
-        virtualNetworkLinkName: `${plan.serverName}-vnet`,
-        privateZoneName: zone.name,
-        resourceGroupName: args.resourceGroupName,
-        location: "global",
-        virtualNetwork: { id: args.vnetId },
-        // The server registers its own A record; VMs in the VNet must not auto-register into this zone.
-        registrationEnabled: false,
-        tags: args.tags,
-      },
-      { parent: this },
+      this,
     );
 
     const server = new dbforpostgresql.Server(

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
 import * as network from "@pulumi/azure-native/network";
-import * as privatedns from "@pulumi/azure-native/privatedns";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
+import { linkedPrivateZone } from "../azure/privateDns";
 import { VAULT_SECRETS } from "../azure/secrets";
 
 /** Azure Managed Redis serves TLS on this port for the `default` database. */
@@ -127,28 +127,16 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
-    const zone = new privatedns.PrivateZone(
-      `${name}-dns`,
+    const { zone } = linkedPrivateZone(
+      name,
       {
-        privateZoneName: "privatelink.redis.azure.net",
+        zoneName: "privatelink.redis.azure.net",
+        linkName: `${clusterName}-vnet`,
         resourceGroupName: args.resourceGroupName,
-        location: "global",
+        vnetId: args.vnetId,
         tags: args.tags,
       },
-      { parent: this },
-    );
-    new privatedns.VirtualNetworkLink(
-      `${name}-dns-link`,
-      {
-        virtualNetworkLinkName: `${clusterName}-vnet`,
-        privateZoneName: zone.name,
-        resourceGroupName: args.resourceGroupName,
-        location: "global",
-        virtualNetwork: { id: args.vnetId },
-        registrationEnabled: false,
-        tags: args.tags,
-      },
-      { parent: this },
+      this,
     );
     const endpoint = new network.PrivateEndpoint(
       `${name}-pe`,
