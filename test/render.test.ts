@@ -3,7 +3,7 @@
  * secrets: the contract of resources.json, every Kubernetes object valid against its schema, and no secret
  * value anywhere in the output.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -126,5 +126,69 @@ describe("render CLI errors", () => {
     expect(() => render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).toThrow(
       /Pulumi\.staging\.yaml does not exist/,
     );
+  });
+});
+
+/** A copy of the project (node_modules linked) where one file can be broken without touching the repo. */
+function projectCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-broken-"));
+  for (const entry of [
+    "infra",
+    "scripts",
+    "rules",
+    "dashboards",
+    "docs",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "package.json",
+  ]) {
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+function renderIn(dir: string): { status: number; stderr: string; out: string } {
+  const out = path.join(dir, "out");
+  const r = spawnSync(
+    process.execPath,
+    [path.join(dir, "scripts/run.cjs"), "render", "--stack", "prod", "--out", out],
+    {
+      cwd: dir,
+      encoding: "utf8",
+    },
+  );
+  return { status: r.status ?? -1, stderr: r.stderr, out };
+}
+
+describe("render refuses broken monitoring content (nothing written, file and fix named)", () => {
+  it.each([
+    [
+      "a malformed rule file",
+      (dir: string) =>
+        fs.appendFileSync(path.join(dir, "rules/agent.yaml"), "\n  - name: broken\n    rules: [\n"),
+      /rules\/agent\.yaml:\d+: is not valid YAML/,
+    ],
+    [
+      "an alert without severity",
+      (dir: string) => {
+        const f = path.join(dir, "rules/data.yaml");
+        fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/severity: critical/, "team: data"));
+      },
+      /data\.yaml.*severity/s,
+    ],
+    [
+      "a dashboard with invalid JSON",
+      (dir: string) => fs.writeFileSync(path.join(dir, "dashboards/cost/cost.json"), '{ "uid": "cost", '),
+      /dashboards\/cost\/cost\.json.*line 1/s,
+    ],
+  ])("%s", (_name, breakIt, message) => {
+    const dir = projectCopy();
+    breakIt(dir);
+    const r = renderIn(dir);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(fs.existsSync(path.join(r.out, "resources.json"))).toBe(false);
   });
 });

@@ -134,7 +134,10 @@ function computedState(
     case "azure-native:keyvault:Secret":
       return {
         name: azName,
-        properties: { secretUri: u(`https://vault.vault.azure.net/secrets/${azName}`) },
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${String(inputs.vaultName)}/secrets/${azName}`,
+        ),
+        properties: { secretUri: u(`https://${String(inputs.vaultName)}.vault.azure.net/secrets/${azName}`) },
       };
     case "azure-native:dbforpostgresql:Server":
       return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
