@@ -49,7 +49,11 @@ export const SPC_SCHEMA = {
 };
 
 /** Validates one manifest against its schema; throws when invalid or when no schema is known. */
-export async function validateManifest(m: { apiVersion: string; kind: string }): Promise<void> {
+export async function validateManifest(m: {
+  apiVersion: string;
+  kind: string;
+  [k: string]: unknown;
+}): Promise<void> {
   const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
   if (group === "secrets-store.csi.x-k8s.io") {
     const ajv = new Ajv({ allErrors: true, strict: false });
