@@ -126,14 +126,14 @@ const aksSchema = z.strictObject({
     .array(z.string().regex(UUID_RE, { message: "must be an Entra ID object id (a UUID)" }))
     .min(1, { message: "needs at least one Entra ID group object id, or nobody can administer the cluster" }),
   /**
-   * Only channels that keep the minor version we pin: "stable"/"rapid" would move the minor behind
-   * Pulumi's back and the next `pulumi up` would try to downgrade it. Minor upgrades are a config change.
-   */
-  /**
    * What runs `pulumi up` (it gets cluster-admin through Azure RBAC): a CI service principal, or a user.
    * ARM needs the principal type up front; the SDK would otherwise assume "User".
    */
   deployerPrincipalType: z.enum(["ServicePrincipal", "User"]).default("ServicePrincipal"),
+  /**
+   * Only channels that keep the minor version we pin: "stable"/"rapid" would move the minor behind
+   * Pulumi's back and the next `pulumi up` would try to downgrade it. Minor upgrades are a config change.
+   */
   upgradeChannel: z.enum(["patch", "node-image"], {
     message: 'must be "patch" or "node-image": minor upgrades happen by changing aks.kubernetesVersion',
   }),

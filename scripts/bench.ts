@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const bin = (n: string) => path.join(ROOT, "node_modules/.bin", n);
 
 // Children get a clean environment: tsx (which runs this script) would otherwise hand its loader hooks

@@ -99,6 +99,7 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
     const files = walk(out);
     expect(files.length).toBeGreaterThan(1);
     const needles = [...Object.values(SEEDED_SECRETS), "MockPw-", "MockKey-"];
+    for (const n of needles) expect(stdout.includes(n), `${n} printed by the render`).toBe(false);
     for (const f of files) {
       const text = fs.readFileSync(f, "utf8");
       for (const n of needles) expect(text.includes(n), `${n} found in ${f}`).toBe(false);

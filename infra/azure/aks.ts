@@ -131,18 +131,19 @@ export class AksCluster extends pulumi.ComponentResource {
         type: "Group" as const,
       })),
     ];
-    for (const a of admins) {
-      new authorization.RoleAssignment(
-        `${name}-rbac-${a.key}`,
-        {
-          principalId: a.principalId,
-          principalType: a.type,
-          roleDefinitionId: roleId,
-          scope: cluster.id,
-        },
-        { parent: this },
-      );
-    }
+    const adminAssignments = admins.map(
+      (a) =>
+        new authorization.RoleAssignment(
+          `${name}-rbac-${a.key}`,
+          {
+            principalId: a.principalId,
+            principalType: a.type,
+            roleDefinitionId: roleId,
+            scope: cluster.id,
+          },
+          { parent: this },
+        ),
+    );
 
     const creds = containerservice.listManagedClusterUserCredentialsOutput(
       { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
@@ -158,7 +159,9 @@ export class AksCluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-      { parent: this },
+      // Every in-cluster resource goes through this provider: it must not run before the deployer holds
+      // cluster-admin (Azure RBAC), or the first `pulumi up` fails with 403s.
+      { parent: this, dependsOn: adminAssignments },
     );
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;

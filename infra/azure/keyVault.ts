@@ -34,12 +34,14 @@ export class KeyVault extends pulumi.ComponentResource {
   private readonly protect: boolean;
   private readonly resourceGroupName: pulumi.Input<string>;
   private readonly parentName: string;
+  private readonly tags: Record<string, string>;
 
   constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:KeyVault", name, {}, opts);
     this.protect = args.protect;
     this.resourceGroupName = args.resourceGroupName;
     this.parentName = name;
+    this.tags = args.tags;
     const suffix = new random.RandomString(
       `${name}-suffix`,
       { length: 6, special: false, upper: false, numeric: true },
@@ -85,6 +87,7 @@ export class KeyVault extends pulumi.ComponentResource {
         vaultName: this.vaultName,
         secretName,
         properties: { value: pulumi.secret(value), contentType },
+        tags: this.tags,
       },
       { parent: this, protect: this.protect },
     );

@@ -14,7 +14,7 @@ export const REDIS_DATABASE = "default";
 /**
  * Key Vault secret holding the redis_exporter password file: JSON `{ "<REDIS_ADDR>": "<access key>" }`.
  * redis_exporter's REDIS_PASSWORD_FILE is such a map, not a bare password, so the raw access key cannot be
- * mounted for it directly. (Lead: worth moving into VAULT_SECRETS.)
+ * mounted for it directly.
  */
 export const REDIS_EXPORTER_PASSWORD_MAP_SECRET = VAULT_SECRETS.redisExporterPasswordMap;
 
