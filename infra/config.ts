@@ -7,6 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { contains, overlaps, parseCidr, parseIp } from "./cidr";
+import { postgresConfigProblems } from "./data/postgresPlan";
+import { redisConfigProblems } from "./data/redisPlan";
+import { appConfigProblems } from "./apps/blueGreenPlan";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
@@ -312,12 +315,6 @@ export const configSchema = z
     if (c.app.autoscaling.minReplicas > c.app.autoscaling.maxReplicas) {
       issue(["app", "autoscaling", "minReplicas"], "must not exceed app.autoscaling.maxReplicas");
     }
-    if (c.app[c.app.activeColor].replicas === 0) {
-      issue(
-        ["app", c.app.activeColor, "replicas"],
-        `is 0 for the active color "${c.app.activeColor}": the live service would have no pods; set at least 1`,
-      );
-    }
     if (c.monitoring.businessHours.start >= c.monitoring.businessHours.end) {
       issue(["monitoring", "businessHours", "end"], "must be later than monitoring.businessHours.start");
     }
@@ -449,8 +446,21 @@ export function parseStackConfig(raw: Record<string, string>): StackConfig {
   }
   const result = configSchema.safeParse(obj);
   if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, obj)));
+  else problems.push(...crossChecks(result.data));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(result.data!);
+}
+
+/**
+ * Rules that live beside the planners that rely on them (Postgres SKU/HA, Redis HA, blue-green replicas),
+ * run here so they too fail before any resource is registered.
+ */
+function crossChecks(c: StackConfig): string[] {
+  return [
+    ...postgresConfigProblems(c.postgres, c.zoneRedundant),
+    ...redisConfigProblems(c.redis, c.zoneRedundant),
+    ...appConfigProblems(c.app),
+  ];
 }
 
 function splitKey(fullKey: string): [string, string | undefined] {

@@ -153,6 +153,44 @@ const BAD: [string, string, Record<string, unknown>, RegExp][] = [
   ],
   ["empty secret", "dev", { pagerdutyRoutingKey: "" }, /pagerdutyRoutingKey must not be empty/],
   [
+    "Postgres SKU outside its tier",
+    "dev",
+    { postgres: { skuName: "Standard_D4ds_v5" } },
+    /postgres\.skuName Standard_D4ds_v5 does not belong to postgres\.skuTier Burstable/,
+  ],
+  [
+    "Postgres HA on Burstable",
+    "dev",
+    { postgres: { highAvailability: "SameZone" } },
+    /Burstable servers have no HA/,
+  ],
+  [
+    "zone-redundant Postgres HA in a stack without zones",
+    "dev",
+    {
+      postgres: { skuName: "Standard_D2ds_v5", skuTier: "GeneralPurpose", highAvailability: "ZoneRedundant" },
+    },
+    /postgres\.highAvailability is ZoneRedundant but zoneRedundant is false/,
+  ],
+  [
+    "zone-redundant stack with Redis without HA",
+    "dev",
+    { zoneRedundant: "true", redis: { highAvailability: false } },
+    /redis\.highAvailability is false but zoneRedundant is true/,
+  ],
+  [
+    "a running color below the autoscaling floor",
+    "prod",
+    { app: { green: { tag: "1.5.2", replicas: 1 } } },
+    /app\.green\.replicas is 1, below app\.autoscaling\.minReplicas \(3\)/,
+  ],
+  [
+    "a color above the autoscaling ceiling",
+    "dev",
+    { app: { blue: { tag: "1.5.1", replicas: 9 } } },
+    /app\.blue\.replicas is 9, above app\.autoscaling\.maxReplicas \(3\)/,
+  ],
+  [
     "prod without protection",
     "prod",
     { protect: "false" },

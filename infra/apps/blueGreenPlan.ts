@@ -96,36 +96,49 @@ export interface PlannedObject {
 }
 
 /**
- * Checks what the config schema cannot: replica counts against the autoscaling bounds, names that would
- * exceed Kubernetes limits, egress CIDRs. Throws an Error naming the key and the fix.
+ * Problems in the `app` config the schema cannot see (replicas against the autoscaling bounds, name
+ * length), as messages naming the key and the fix. infra/config.ts reports them before any resource.
  */
-export function validateBlueGreen(input: BlueGreenPlanInput): void {
-  const { autoscaling } = input;
+export function appConfigProblems(
+  app: Pick<BlueGreenPlanInput, "name" | "activeColor" | "blue" | "green" | "autoscaling">,
+): string[] {
+  const problems: string[] = [];
+  const { autoscaling } = app;
   for (const c of COLORS) {
-    const r = input[c].replicas;
+    const r = app[c].replicas;
     if (r > 0 && r < autoscaling.minReplicas) {
-      throw new Error(
+      problems.push(
         `monitoring-platform:app.${c}.replicas is ${r}, below app.autoscaling.minReplicas (${autoscaling.minReplicas}): ` +
           `a color that runs can become live at any flip and must start with the production floor; ` +
           `set app.${c}.replicas to at least ${autoscaling.minReplicas}, or to 0 to park the color`,
       );
     }
     if (r > autoscaling.maxReplicas) {
-      throw new Error(
+      problems.push(
         `monitoring-platform:app.${c}.replicas is ${r}, above app.autoscaling.maxReplicas (${autoscaling.maxReplicas}): ` +
           `raise app.autoscaling.maxReplicas or lower the replicas`,
       );
     }
   }
-  if (input[input.activeColor].replicas === 0) {
-    throw new Error(
-      `monitoring-platform:app.${input.activeColor}.replicas is 0 for the active color: the live service would have no pods`,
+  if (app[app.activeColor].replicas === 0) {
+    problems.push(
+      `monitoring-platform:app.${app.activeColor}.replicas is 0 for the active color: the live service would have no pods`,
     );
   }
   // `<name>-preview`/`<name>-metrics` and `<name>-green` must stay DNS labels (63 characters).
-  if (input.name.length > 63 - "-metrics".length) {
-    throw new Error(`monitoring-platform:app.name "${input.name}" is too long: use at most 55 characters`);
+  if (app.name.length > 63 - "-metrics".length) {
+    problems.push(`monitoring-platform:app.name "${app.name}" is too long: use at most 55 characters`);
   }
+  return problems;
+}
+
+/**
+ * Checks what the config schema cannot: replica counts against the autoscaling bounds, names that would
+ * exceed Kubernetes limits, egress CIDRs. Throws an Error naming the key and the fix.
+ */
+export function validateBlueGreen(input: BlueGreenPlanInput): void {
+  const [problem] = appConfigProblems(input);
+  if (problem) throw new Error(problem);
   for (const t of input.egress) {
     for (const c of [t.cidr, ...(t.except ?? [])]) {
       if (!parseCidr(c))

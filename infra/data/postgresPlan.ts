@@ -40,29 +40,38 @@ const TIER_FAMILY: Record<StackConfig["postgres"]["skuTier"], RegExp> = {
  * see on its own: a SKU outside its tier, HA on Burstable (Azure offers none), zone-redundant HA in a stack
  * that is not zone-redundant.
  */
-export function postgresPlan({ stack, postgres: pg, zoneRedundant }: PostgresPlanInput): PostgresPlan {
+/**
+ * What the config schema cannot see on its own, as messages naming the key and the fix (empty when
+ * fine). infra/config.ts reports these with every other config problem, before any resource exists.
+ */
+export function postgresConfigProblems(pg: StackConfig["postgres"], zoneRedundant: boolean): string[] {
+  const problems: string[] = [];
   if (!TIER_FAMILY[pg.skuTier].test(pg.skuName)) {
-    throw new Error(
+    problems.push(
       `monitoring-platform:postgres.skuName ${pg.skuName} does not belong to postgres.skuTier ${pg.skuTier}: ` +
         "use Standard_B* with Burstable, Standard_D* with GeneralPurpose, Standard_E* with MemoryOptimized",
     );
   }
   if (pg.skuTier === "Burstable" && pg.highAvailability !== "Disabled") {
-    throw new Error(
+    problems.push(
       `monitoring-platform:postgres.highAvailability is ${pg.highAvailability} but Burstable servers have no HA: ` +
         'set postgres.highAvailability to "Disabled", or use postgres.skuTier GeneralPurpose',
     );
   }
   if (pg.highAvailability === "ZoneRedundant" && !zoneRedundant) {
-    throw new Error(
+    problems.push(
       "monitoring-platform:postgres.highAvailability is ZoneRedundant but zoneRedundant is false: " +
         'set zoneRedundant to true, or postgres.highAvailability to "SameZone" or "Disabled"',
     );
   }
   const dup = pg.databases.find((d, i) => pg.databases.indexOf(d) !== i);
-  if (dup) {
-    throw new Error(`monitoring-platform:postgres.databases lists "${dup}" twice: remove the duplicate`);
-  }
+  if (dup) problems.push(`monitoring-platform:postgres.databases lists "${dup}" twice: remove the duplicate`);
+  return problems;
+}
+
+export function postgresPlan({ stack, postgres: pg, zoneRedundant }: PostgresPlanInput): PostgresPlan {
+  const [problem] = postgresConfigProblems(pg, zoneRedundant);
+  if (problem) throw new Error(problem);
   const serverName = azureName("psql", stack);
   // Pin zones only when we promise zone redundancy: the standby then lives in another zone than the primary.
   const zones =

@@ -5,6 +5,7 @@ import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
 import { linkedPrivateZone } from "../azure/privateDns";
+import { redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
 /** Azure Managed Redis serves TLS on this port for the `default` database. */
@@ -79,13 +80,8 @@ export class Redis extends pulumi.ComponentResource {
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:data:Redis", name, {}, opts);
-    if (args.zoneRedundant && !args.redis.highAvailability) {
-      throw new pulumi.ResourceError(
-        "monitoring-platform:redis.highAvailability is false but zoneRedundant is true: without HA there is no " +
-          "replica to place in another zone; set redis.highAvailability to true",
-        this,
-      );
-    }
+    const [problem] = redisConfigProblems(args.redis, args.zoneRedundant);
+    if (problem) throw new pulumi.ResourceError(problem, this);
     const clusterName = azureName("redis", args.stack);
 
     const cluster = new redisenterprise.RedisEnterprise(
