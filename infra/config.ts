@@ -263,7 +263,13 @@ const appSchema = z.strictObject({
 });
 
 /** Secret stack values (set with `pulumi config set --secret`); never printed. */
-export const SECRET_KEYS = ["pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"] as const;
+export const SECRET_KEYS = [
+  "pagerdutyRoutingKey",
+  "slackWebhookUrlCritical",
+  "slackWebhookUrlWarning",
+  "slackWebhookUrlInfo",
+  "heartbeatUrl",
+] as const;
 const secretValue = z
   .string()
   .min(1, { message: "must not be empty" })
@@ -288,7 +294,10 @@ export const configSchema = z
     redis: redisSchema,
     app: appSchema,
     pagerdutyRoutingKey: secretValue,
-    slackWebhookUrl: secretValue,
+    /** One Slack incoming webhook per channel: a webhook posts only to the channel it was created for. */
+    slackWebhookUrlCritical: secretValue,
+    slackWebhookUrlWarning: secretValue,
+    slackWebhookUrlInfo: secretValue,
     heartbeatUrl: secretValue,
   })
   .superRefine((c, ctx) => {
@@ -512,15 +521,16 @@ export type PlatformConfig = Omit<StackConfig, (typeof SECRET_KEYS)[number]> & {
  */
 export function loadConfig(): PlatformConfig {
   const parsed = parseStackConfig(pulumi.runtime.allConfig());
-  const { pagerdutyRoutingKey, slackWebhookUrl, heartbeatUrl, ...rest } = parsed;
+  const secrets = Object.fromEntries(
+    SECRET_KEYS.map((k) => [k, pulumi.secret(parsed[k])]),
+  ) as PlatformSecrets;
+  const rest = Object.fromEntries(
+    Object.entries(parsed).filter(([k]) => !SECRET_KEYS.includes(k as (typeof SECRET_KEYS)[number])),
+  ) as Omit<StackConfig, (typeof SECRET_KEYS)[number]>;
   return Object.freeze({
     ...rest,
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
-    secrets: Object.freeze({
-      pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey),
-      slackWebhookUrl: pulumi.secret(slackWebhookUrl),
-      heartbeatUrl: pulumi.secret(heartbeatUrl),
-    }),
+    secrets: Object.freeze(secrets),
   });
 }

@@ -88,7 +88,21 @@ const secrets = {
     cfg.secrets.pagerdutyRoutingKey,
     "token",
   ),
-  slackWebhookUrl: vault.addSecret(VAULT_SECRETS.slackWebhookUrl, cfg.secrets.slackWebhookUrl, "url"),
+  slackWebhookUrlCritical: vault.addSecret(
+    VAULT_SECRETS.slackWebhookUrlCritical,
+    cfg.secrets.slackWebhookUrlCritical,
+    "url",
+  ),
+  slackWebhookUrlWarning: vault.addSecret(
+    VAULT_SECRETS.slackWebhookUrlWarning,
+    cfg.secrets.slackWebhookUrlWarning,
+    "url",
+  ),
+  slackWebhookUrlInfo: vault.addSecret(
+    VAULT_SECRETS.slackWebhookUrlInfo,
+    cfg.secrets.slackWebhookUrlInfo,
+    "url",
+  ),
   heartbeatUrl: vault.addSecret(VAULT_SECRETS.heartbeatUrl, cfg.secrets.heartbeatUrl, "url"),
 };
 const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
@@ -101,7 +115,9 @@ const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
     [VAULT_SECRETS.grafanaAdminUser]: secrets.grafanaAdminUser.id,
     [VAULT_SECRETS.grafanaAdminPassword]: secrets.grafanaAdminPassword.id,
     [VAULT_SECRETS.pagerdutyRoutingKey]: secrets.pagerdutyRoutingKey.id,
-    [VAULT_SECRETS.slackWebhookUrl]: secrets.slackWebhookUrl.id,
+    [VAULT_SECRETS.slackWebhookUrlCritical]: secrets.slackWebhookUrlCritical.id,
+    [VAULT_SECRETS.slackWebhookUrlWarning]: secrets.slackWebhookUrlWarning.id,
+    [VAULT_SECRETS.slackWebhookUrlInfo]: secrets.slackWebhookUrlInfo.id,
     [VAULT_SECRETS.heartbeatUrl]: secrets.heartbeatUrl.id,
   },
   subscriptionId: client.subscriptionId,

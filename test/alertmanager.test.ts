@@ -163,9 +163,13 @@ describe.each(STACKS)("alertmanagerConfig (%s stack)", (stack) => {
     const fileRefs = all.filter(([p]) => p.endsWith("_file")).map(([, v]) => v);
     expect(new Set(fileRefs)).toEqual(
       new Set(
-        [VAULT_SECRETS.pagerdutyRoutingKey, VAULT_SECRETS.slackWebhookUrl, VAULT_SECRETS.heartbeatUrl].map(
-          (s) => `${SECRET_DIR}/${s}`,
-        ),
+        [
+          VAULT_SECRETS.pagerdutyRoutingKey,
+          VAULT_SECRETS.slackWebhookUrlCritical,
+          VAULT_SECRETS.slackWebhookUrlWarning,
+          VAULT_SECRETS.slackWebhookUrlInfo,
+          VAULT_SECRETS.heartbeatUrl,
+        ].map((s) => `${SECRET_DIR}/${s}`),
       ),
     );
     const inline = all.filter(([p]) => /\.(routing_key|service_key|api_url|url|slack_api_url)$/.test(p));

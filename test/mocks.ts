@@ -19,7 +19,11 @@ export const ROOT = path.resolve(__dirname, "..");
 /** Known secret values seeded into fixture config: render tests prove none of them leaks. */
 export const SEEDED_SECRETS = {
   "monitoring-platform:pagerdutyRoutingKey": "seededPagerDutyKey0123456789abcdef",
-  "monitoring-platform:slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/seededSlackSecret42",
+  "monitoring-platform:slackWebhookUrlCritical":
+    "https://hooks.slack.com/services/T000/B001/seededSlackCritical42",
+  "monitoring-platform:slackWebhookUrlWarning":
+    "https://hooks.slack.com/services/T000/B002/seededSlackWarning42",
+  "monitoring-platform:slackWebhookUrlInfo": "https://hooks.slack.com/services/T000/B003/seededSlackInfo42",
   "monitoring-platform:heartbeatUrl": "https://hc-ping.com/seeded-heartbeat-0b6f3c1e",
 };
 

@@ -145,7 +145,9 @@ describe("prod stack: Key Vault and secrets", () => {
       "grafana-admin-user",
       "heartbeat-url",
       "pagerduty-routing-key",
-      "slack-webhook-url",
+      "slack-webhook-url-critical",
+      "slack-webhook-url-info",
+      "slack-webhook-url-warning",
     ]);
     for (const r of reads) {
       expect(run.inputsOf(r).roleDefinitionId).toMatch(new RegExp(`${ROLES.keyVaultSecretsUser}$`));

@@ -7,7 +7,10 @@ export const VAULT_SECRETS = {
   grafanaAdminPassword: "grafana-admin-password",
   postgresAdminPassword: "postgres-admin-password",
   pagerdutyRoutingKey: "pagerduty-routing-key",
-  slackWebhookUrl: "slack-webhook-url",
+  // Slack app webhooks are bound to one channel (a `channel` override is ignored): one per severity.
+  slackWebhookUrlCritical: "slack-webhook-url-critical",
+  slackWebhookUrlWarning: "slack-webhook-url-warning",
+  slackWebhookUrlInfo: "slack-webhook-url-info",
   heartbeatUrl: "heartbeat-url",
   redisAccessKey: "redis-access-key",
   /** redis_exporter reads REDIS_PASSWORD_FILE as a JSON map {"rediss://host:port": "key"}. */

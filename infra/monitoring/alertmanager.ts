@@ -226,11 +226,13 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
     ],
   });
 
-  const slack = (name: string, channel: string): Receiver => ({
+  // Each channel has its own webhook secret: Slack app webhooks post only to the channel they were created
+  // for and ignore `channel` (kept for legacy webhooks and for readers of the config).
+  const slack = (name: string, channel: string, webhookSecret: string): Receiver => ({
     name,
     slack_configs: [
       {
-        api_url_file: secretFile(VAULT_SECRETS.slackWebhookUrl),
+        api_url_file: secretFile(webhookSecret),
         channel,
         title: t.slackTitle,
         title_link: t.slackTitleLink,
@@ -245,9 +247,9 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
   const receivers: Receiver[] = [
     pagerduty(RECEIVERS.pagerdutyCritical, "critical"),
     pagerduty(RECEIVERS.pagerdutyWarning, "warning"),
-    slack(RECEIVERS.slackIncidents, slackChannels.critical),
-    slack(RECEIVERS.slackOnCall, slackChannels.warning),
-    slack(RECEIVERS.slackAlerts, slackChannels.info),
+    slack(RECEIVERS.slackIncidents, slackChannels.critical, VAULT_SECRETS.slackWebhookUrlCritical),
+    slack(RECEIVERS.slackOnCall, slackChannels.warning, VAULT_SECRETS.slackWebhookUrlWarning),
+    slack(RECEIVERS.slackAlerts, slackChannels.info, VAULT_SECRETS.slackWebhookUrlInfo),
     {
       name: RECEIVERS.heartbeat,
       webhook_configs: [

@@ -118,7 +118,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
             { objectName: VAULT_SECRETS.grafanaAdminUser, key: "admin-user" },
             { objectName: VAULT_SECRETS.grafanaAdminPassword, key: "admin-password" },
             { objectName: VAULT_SECRETS.pagerdutyRoutingKey, key: VAULT_SECRETS.pagerdutyRoutingKey },
-            { objectName: VAULT_SECRETS.slackWebhookUrl, key: VAULT_SECRETS.slackWebhookUrl },
+            ...[
+              VAULT_SECRETS.slackWebhookUrlCritical,
+              VAULT_SECRETS.slackWebhookUrlWarning,
+              VAULT_SECRETS.slackWebhookUrlInfo,
+            ].map((objectName) => ({ objectName, key: objectName })),
             { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
           ],
           syncAs: {
