@@ -230,6 +230,19 @@ const appSchema = z.strictObject({
     message: "must be an image repository without tag, e.g. acrplatform.azurecr.io/agent-api",
   }),
   port: int(1024, 65535),
+  /** HTTP paths of the app's probes on `port` (the agent API serves /health). */
+  probes: z
+    .strictObject({
+      livenessPath: z
+        .string()
+        .regex(/^\/[\w./-]*$/, { message: "must be an absolute URL path such as /health" }),
+      readinessPath: z
+        .string()
+        .regex(/^\/[\w./-]*$/, { message: "must be an absolute URL path such as /health" }),
+    })
+    .default({ livenessPath: "/health", readinessPath: "/health" }),
+  /** Numeric uid the containers run as (restricted Pod Security: never root). */
+  runAsUser: int(1, 2147483647).default(10001),
   /** Namespace of the ingress controller allowed to reach the app (AKS app routing by default). */
   ingressNamespace: z
     .string()

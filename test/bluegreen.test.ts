@@ -23,6 +23,7 @@ function input(app: StackConfig["app"], over: Partial<BlueGreenPlanInput> = {}):
     namespace: app.namespace,
     image: app.image,
     port: app.port,
+    probes: app.probes,
     activeColor: app.activeColor,
     blue: app.blue,
     green: app.green,
@@ -149,8 +150,8 @@ describe("blue-green plan (pure)", () => {
       const pod = byKey(plan, `deployment-${c}`).spec.template.spec;
       expectRestricted(pod, c);
       const app = pod.containers[0];
-      expect(app.readinessProbe.httpGet).toMatchObject({ path: "/readyz", port: "http" });
-      expect(app.livenessProbe.httpGet).toMatchObject({ path: "/healthz", port: "http" });
+      expect(app.readinessProbe.httpGet).toMatchObject({ path: "/health", port: "http" });
+      expect(app.livenessProbe.httpGet).toMatchObject({ path: "/health", port: "http" });
       expect(app.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
       expect(app.volumeMounts).toContainEqual({ name: "secrets", mountPath: "/mnt/secrets", readOnly: true });
       expect(app.volumeMounts.every((m: any) => m.subPath === undefined)).toBe(true);

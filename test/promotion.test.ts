@@ -79,6 +79,8 @@ function appConfig(name: string, over: Partial<AppConfig> = {}): AppConfig {
     namespace: "agents",
     image: "acr.example.io/agent-api",
     port: 8000,
+    probes: { livenessPath: "/health", readinessPath: "/health" },
+    runAsUser: 10001,
     ingressNamespace: "app-routing-system",
     httpsEgressCidrs: [],
     activeColor: "blue",

@@ -57,6 +57,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
         namespace: app.namespace,
         image: app.image,
         port: app.port,
+        probes: app.probes,
+        runAsUser: app.runAsUser,
         activeColor: app.activeColor,
         blue: app.blue,
         green: app.green,

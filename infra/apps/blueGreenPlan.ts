@@ -58,8 +58,10 @@ export interface BlueGreenPlanInput {
   namespace: string;
   /** Image repository without tag. */
   image: string;
-  /** Container (and Service) port; also serves /metrics, /healthz and /readyz. */
+  /** Container (and Service) port; also serves /metrics and the probe paths. */
   port: number;
+  /** HTTP paths probed on `port`. */
+  probes: AppConfig["probes"];
   activeColor: Color;
   blue: AppConfig["blue"];
   green: AppConfig["green"];
@@ -257,18 +259,18 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
                   env,
                   // Slow starts (model warm-up) get 60 s before liveness may kill the container.
                   startupProbe: {
-                    httpGet: { path: "/healthz", port: "http" },
+                    httpGet: { path: input.probes.livenessPath, port: "http" },
                     periodSeconds: 2,
                     failureThreshold: 30,
                   },
                   readinessProbe: {
-                    httpGet: { path: "/readyz", port: "http" },
+                    httpGet: { path: input.probes.readinessPath, port: "http" },
                     periodSeconds: 5,
                     timeoutSeconds: 2,
                     failureThreshold: 3,
                   },
                   livenessProbe: {
-                    httpGet: { path: "/healthz", port: "http" },
+                    httpGet: { path: input.probes.livenessPath, port: "http" },
                     periodSeconds: 10,
                     timeoutSeconds: 2,
                     failureThreshold: 3,
