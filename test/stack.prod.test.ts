@@ -40,6 +40,16 @@ describe("prod stack: AKS baseline", () => {
     );
   });
 
+  it("sends Container Insights to the workspace through a data collection rule on the cluster", () => {
+    const dcr = run.one("azure-native:monitor:DataCollectionRule");
+    const i = run.inputsOf(dcr);
+    expect(i.dataSources.extensions[0].extensionName).toBe("ContainerInsights");
+    expect(i.destinations.logAnalytics[0].workspaceResourceId).toContain("log-agents-prod");
+    const dcra = run.inputsOf(run.one("azure-native:monitor:DataCollectionRuleAssociation"));
+    expect(dcra.resourceUri).toContain("aks-agents-prod");
+    expect(dcra.dataCollectionRuleId).toContain(i.dataCollectionRuleName);
+  });
+
   it("uses Azure CNI overlay with network policy", () => {
     expect(cluster().networkProfile).toMatchObject({
       networkPlugin: "azure",
@@ -192,6 +202,7 @@ describe("prod stack: Key Vault and secrets", () => {
       "azure-native:redisenterprise:RedisEnterprise",
       "azure-native:privatedns:PrivateZone",
       "azure-native:privatedns:VirtualNetworkLink",
+      "azure-native:monitor:DataCollectionRule",
     ];
     const taggable = run.resources.filter((r) => TAGGABLE.includes(r.type));
     expect(new Set(taggable.map((r) => r.type))).toEqual(new Set(TAGGABLE));

@@ -101,6 +101,49 @@ export class AksCluster extends pulumi.ComponentResource {
       );
     }
 
+    // Container Insights with managed-identity auth (`useAADAuth`) collects only through a data collection
+    // rule associated with the cluster; without it the agent runs and sends nothing.
+    const dcr = new insights.DataCollectionRule(
+      `${name}-container-insights`,
+      {
+        dataCollectionRuleName: `MSCI-${clusterName}`,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        kind: "Linux",
+        dataSources: {
+          extensions: [
+            {
+              name: "ContainerInsightsExtension",
+              extensionName: "ContainerInsights",
+              streams: ["Microsoft-ContainerInsights-Group-Default"],
+              extensionSettings: {
+                dataCollectionSettings: {
+                  interval: "1m",
+                  namespaceFilteringMode: "Off",
+                  enableContainerLogV2: true,
+                },
+              },
+            },
+          ],
+        },
+        destinations: {
+          logAnalytics: [{ name: "workspace", workspaceResourceId: args.logAnalyticsWorkspaceId }],
+        },
+        dataFlows: [{ streams: ["Microsoft-ContainerInsights-Group-Default"], destinations: ["workspace"] }],
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    new insights.DataCollectionRuleAssociation(
+      `${name}-container-insights`,
+      {
+        associationName: "ContainerInsightsExtension",
+        resourceUri: cluster.id,
+        dataCollectionRuleId: dcr.id,
+      },
+      { parent: this },
+    );
+
     // Control-plane logs (API server audit, autoscaler) to Log Analytics: who changed what, at 3 AM.
     new insights.DiagnosticSetting(
       `${name}-diagnostics`,

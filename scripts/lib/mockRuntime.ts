@@ -102,6 +102,9 @@ function computedState(
     case "azure-native:containerservice:ManagedCluster":
       return {
         name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${azName}`,
+        ),
         oidcIssuerProfile: {
           enabled: true,
           issuerURL: u(`https://${inputs.location}.oic.prod-aks.azure.com/${FAKE_TENANT}/${azName}/`),
