@@ -5,6 +5,7 @@ import { evaluateComponents, stackConfig, type StackRun } from "./mocks";
 import { validateManifest } from "./schemas";
 import { parseStackConfig, type StackConfig } from "../infra/config";
 import {
+  flipTargets,
   planBlueGreen,
   type BlueGreenPlanInput,
   type Color,
@@ -340,6 +341,17 @@ describe("BlueGreenService under mocks", () => {
     expect(names("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")).toHaveLength(1);
     expect(names("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")).toHaveLength(1);
     expect(blue.all("kubernetes:core/v1:Secret")).toHaveLength(0);
+  });
+
+  it("the targeted flip names exactly the two Services whose selectors a flip changes", () => {
+    const services = blue.all("kubernetes:core/v1:Service");
+    const targets = flipTargets("monitoring-platform", "dev", "agent-api");
+    const urnOf = (r: (typeof services)[number]) =>
+      `urn:pulumi:dev::monitoring-platform::${r.parent!.split("::")[0]}$${r.type}::${r.name}`;
+    const changed = services.filter(
+      (r) => JSON.stringify(r.inputs.spec) !== JSON.stringify(green.one(r.type, r.name).inputs.spec),
+    );
+    expect(changed.map(urnOf).sort()).toEqual([...targets].sort());
   });
 
   it("a flip changes only the two Services' selectors in the registered inputs of every resource", () => {

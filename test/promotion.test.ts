@@ -25,6 +25,7 @@ import {
 } from "../scripts/lib/promotionGate";
 import { parseArgs } from "../scripts/bluegreen";
 import { ROOT } from "./mocks";
+import { flipTargets } from "../infra/apps/blueGreenPlan";
 
 const WINDOW_SECONDS = 20;
 const BUCKETS = ["0.1", "0.25", "0.5", "1", "2", "5", "10", "+Inf"];
@@ -95,7 +96,11 @@ function appConfig(name: string, over: Partial<AppConfig> = {}): AppConfig {
 
 /** A fake Automation stack: remembers every setConfig and up. */
 function fakeStack(current: Color, upResult = "succeeded") {
-  const calls = { set: [] as [string, { value: string }, boolean | undefined][], up: 0 };
+  const calls = {
+    set: [] as [string, { value: string }, boolean | undefined][],
+    up: 0,
+    targets: [] as string[][],
+  };
   const stack: AutomationStack = {
     getConfig: async () => ({ value: current }),
     setConfig: async (key, value, p) => {
@@ -104,6 +109,7 @@ function fakeStack(current: Color, upResult = "succeeded") {
     },
     up: async (opts) => {
       calls.up++;
+      calls.targets.push(opts?.target ?? []);
       opts?.onOutput?.("Updating (test):\n    ~ kubernetes:core/v1:Service agent-api update [diff: ~spec]\n");
       if (upResult === "throw") throw new Error("code: 255 stderr: error: update failed");
       return { summary: { result: upResult } };
@@ -236,6 +242,8 @@ describe("promotion gate against a real Prometheus", () => {
     expect(calls.set).toEqual([[ACTIVE_COLOR_KEY, { value: "green" }, true]]);
     expect(ACTIVE_COLOR_KEY).toBe("monitoring-platform:app.activeColor");
     expect(calls.up).toBe(1);
+    // Only the two Services are planned: unrelated drift can neither block nor ride along with a flip.
+    expect(calls.targets).toEqual([flipTargets("monitoring-platform", "test", "agent-api")]);
     expect(log.join("\n")).toMatch(/promote done: agent-api is live on GREEN/);
   });
 

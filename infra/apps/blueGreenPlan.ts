@@ -157,6 +157,20 @@ export function validateBlueGreen(input: BlueGreenPlanInput): void {
   }
 }
 
+/** Plan keys of the two Services a flip changes (resource names are `<name>-<key>`). */
+export const SERVICE_KEYS = { stable: "service", preview: "service-preview" } as const;
+
+/**
+ * URNs of the two Services a flip changes, for a targeted `pulumi up`: a 3 AM rollback must not be blocked
+ * by (or ship) unrelated drift elsewhere in the stack.
+ */
+export function flipTargets(project: string, stack: string, name: string): string[] {
+  const type = "monitoring-platform:apps:BlueGreenService$kubernetes:core/v1:Service";
+  return [SERVICE_KEYS.stable, SERVICE_KEYS.preview].map(
+    (k) => `urn:pulumi:${stack}::${project}::${type}::${name}-${k}`,
+  );
+}
+
 /** The only place `activeColor` is read: the two Services' selectors. */
 export function serviceSelectors(name: string, activeColor: Color) {
   return {
@@ -344,7 +358,7 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
   const servicePorts = [{ name: "http", port, targetPort: "http", protocol: "TCP" }];
   objects.push(
     {
-      key: "service",
+      key: SERVICE_KEYS.stable,
       kind: "Service",
       manifest: {
         apiVersion: "v1",
@@ -354,7 +368,7 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
       },
     },
     {
-      key: "service-preview",
+      key: SERVICE_KEYS.preview,
       kind: "Service",
       manifest: {
         apiVersion: "v1",

@@ -18,6 +18,7 @@
  */
 import type { StackConfig } from "../../infra/config";
 import { PROJECT } from "../../infra/config";
+import { flipTargets } from "../../infra/apps/blueGreenPlan";
 
 export type Color = "blue" | "green";
 export type AppConfig = StackConfig["app"];
@@ -29,7 +30,10 @@ export type PromQuery = (expr: string) => Promise<number | undefined>;
 export interface AutomationStack {
   getConfig(key: string, path?: boolean): Promise<{ value: string; secret?: boolean }>;
   setConfig(key: string, value: { value: string; secret?: boolean }, path?: boolean): Promise<void>;
-  up(opts?: { onOutput?: (out: string) => void }): Promise<{ summary: { result: string } }>;
+  up(opts?: {
+    onOutput?: (out: string) => void;
+    target?: string[];
+  }): Promise<{ summary: { result: string } }>;
 }
 
 /** The config key flipped by promote/rollback (a path into the structured `app` key). */
@@ -234,9 +238,14 @@ async function flip(d: CommandDeps, from: Color, to: Color, what: "promote" | "r
     return 1;
   }
   await stack.setConfig(ACTIVE_COLOR_KEY, { value: to }, true);
-  d.log(`${ACTIVE_COLOR_KEY} = ${to}; running pulumi up (only the two Service selectors change)...`);
+  // Targeted at the two Services: nothing else is planned, so unrelated drift can neither block the flip
+  // nor ride along with it.
+  const target = flipTargets(PROJECT, d.stackName, d.app.name);
+  d.log(
+    `${ACTIVE_COLOR_KEY} = ${to}; running pulumi up --target on ${target.length} Services (their selectors)...`,
+  );
   try {
-    const res = await stack.up({ onOutput: (out) => d.log(out.replace(/\n$/, "")) });
+    const res = await stack.up({ target, onOutput: (out) => d.log(out.replace(/\n$/, "")) });
     if (res.summary.result !== "succeeded") throw new Error(`update result: ${res.summary.result}`);
   } catch (e) {
     d.log(
