@@ -288,6 +288,32 @@ describe("config: the stack files", () => {
     expect(() => parseStackConfig({ ...config, "azure-native:location": "westeurope" })).not.toThrow();
   });
 
+  it("Pulumi.yaml and the README name every nested key of each structured key", () => {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+      template: { config: Record<string, { description: string }> };
+    };
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const unwrap = (t: any): any =>
+      ["default", "optional", "nullable"].includes(t?.def?.type) ? unwrap(t.def.innerType) : t;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const nestedKeys = (t: any): string[] => {
+      const o = unwrap(t);
+      if (o?.def?.type !== "object") return [];
+      return Object.entries(o.shape).flatMap(([k, v]) => [k, ...nestedKeys(v)]);
+    };
+    for (const [top, schema] of Object.entries(configSchema.shape)) {
+      const keys = nestedKeys(schema);
+      if (keys.length === 0) continue;
+      const description = project.template.config[top]?.description ?? "";
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${top}\``)) ?? "";
+      for (const k of keys) {
+        expect(description, `Pulumi.yaml template.config.${top} does not mention ${k}`).toContain(k);
+        expect(row, `README config reference row for ${top} does not mention ${k}`).toContain(k);
+      }
+    }
+  });
+
   it("Pulumi.yaml describes every key of the schema (the README config reference is checked the same way)", () => {
     const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
       config: Record<string, { description?: string }>;
