@@ -243,6 +243,19 @@ const appSchema = z.strictObject({
     .default({ livenessPath: "/health", readinessPath: "/health" }),
   /** Numeric uid the containers run as (restricted Pod Security: never root). */
   runAsUser: int(1, 2147483647).default(10001),
+  /**
+   * Public entry: the AKS app-routing (managed NGINX) Ingress for `hostname`, with the TLS certificate the
+   * team imports into the platform Key Vault as `tlsCertificateName`. The blackbox exporter probes
+   * https://<hostname><probes.readinessPath> from inside the cluster (availability and certificate expiry).
+   */
+  ingress: z.strictObject({
+    hostname: z.string().regex(/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, {
+      message: "must be a DNS name such as agents.example.com",
+    }),
+    tlsCertificateName: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, {
+      message: "must be a Key Vault certificate name (letters, digits, hyphens)",
+    }),
+  }),
   /** Namespace of the ingress controller allowed to reach the app (AKS app routing by default). */
   ingressNamespace: z
     .string()

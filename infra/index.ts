@@ -25,6 +25,7 @@ import { Postgres } from "./data/postgres";
 import { Redis } from "./data/redis";
 import { DataExporters } from "./data/exporters";
 import { BlueGreenService } from "./apps/blueGreen";
+import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
 
 // 1. config
@@ -133,6 +134,8 @@ const monitoring = new MonitoringStack("monitoring", {
   tenantId: client.tenantId,
   workloadIdentityClientId: monitoringIdentity.clientId,
   provider: aks.provider,
+  probeUrls: [`https://${cfg.app.ingress.hostname}${cfg.app.probes.readinessPath}`],
+  probeService: cfg.app.name,
 });
 
 // 5. data
@@ -232,6 +235,17 @@ const app = new BlueGreenService(cfg.app.name, {
   dependsOn: [appNamespace, monitoring],
 });
 
+new AppIngress(`${cfg.app.name}-ingress`, {
+  app: cfg.app,
+  serviceName: app.serviceName,
+  vaultId: vault.vaultId,
+  vaultName: vault.vaultName,
+  subscriptionId: client.subscriptionId,
+  appRoutingPrincipalId: aks.appRoutingPrincipalId,
+  provider: aks.provider,
+  dependsOn: [app],
+});
+
 // 7. outputs
 export const resourceGroup = rg.name;
 export const clusterName = aks.clusterName;
@@ -247,3 +261,4 @@ export const postgresFqdn = postgres.fqdn;
 export const redisHostName = redis.hostName;
 export const activeColor = cfg.app.activeColor;
 export const appService = app.serviceName;
+export const appUrl = `https://${cfg.app.ingress.hostname}`;

@@ -99,7 +99,7 @@ describe("monitoring in the prod stack (mocks)", () => {
   });
 
   it("installs the pinned chart as a Helm release with prod values", () => {
-    const r = run.inputsOf(run.one("kubernetes:helm.sh/v3:Release"));
+    const r = run.inputsOf(run.one("kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack"));
     expect(r).toMatchObject({
       chart: "kube-prometheus-stack",
       version: CHART.version,
@@ -145,6 +145,26 @@ describe("monitoring in the prod stack (mocks)", () => {
     expect(spc.spec.provider).toBe("azure");
     expect(spc.spec.secretObjects).toHaveLength(1);
     expect(spc.spec.secretObjects[0].secretName).toBe(GRAFANA_ADMIN_SECRET);
+  });
+
+  it("probes the public endpoint through a pinned blackbox exporter", () => {
+    const releases = run.all("kubernetes:helm.sh/v3:Release").map((r) => run.inputsOf(r));
+    const blackbox = releases.find((r) => r.chart === "prometheus-blackbox-exporter");
+    expect(blackbox).toMatchObject({ version: "9.0.1", namespace: "monitoring" });
+    expect(blackbox!.values.config.modules.https_2xx.http.fail_if_not_ssl).toBe(true);
+    const probe = run.inputsOf(run.one("kubernetes:monitoring.coreos.com/v1:Probe"));
+    expect(probe.metadata.labels.release).toBe("kube-prometheus-stack");
+    expect(probe.spec).toMatchObject({
+      jobName: "blackbox",
+      module: "https_2xx",
+      prober: { url: "blackbox-exporter.monitoring.svc:9115" },
+      targets: {
+        staticConfig: {
+          static: ["https://agents.platform.example.com/health"],
+          labels: { service: "agent-api" },
+        },
+      },
+    });
   });
 
   it("creates no Kubernetes Secret with a literal value", () => {

@@ -82,6 +82,7 @@ function appConfig(name: string, over: Partial<AppConfig> = {}): AppConfig {
     port: 8000,
     probes: { livenessPath: "/health", readinessPath: "/health" },
     runAsUser: 10001,
+    ingress: { hostname: "agents.example.com", tlsCertificateName: "agents-tls" },
     ingressNamespace: "app-routing-system",
     httpsEgressCidrs: [],
     activeColor: "blue",

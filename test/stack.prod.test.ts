@@ -118,6 +118,27 @@ describe("prod stack: AKS baseline", () => {
   });
 });
 
+describe("prod stack: public entry", () => {
+  it("routes the hostname through the app-routing add-on to the stable Service, TLS from Key Vault", () => {
+    expect(cluster().ingressProfile).toEqual({ webAppRouting: { enabled: true } });
+    const ing = run.inputsOf(run.one("kubernetes:networking.k8s.io/v1:Ingress"));
+    expect(ing.spec.ingressClassName).toBe("webapprouting.kubernetes.azure.com");
+    expect(ing.spec.rules[0].host).toBe("agents.platform.example.com");
+    expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("agent-api");
+    expect(ing.metadata.annotations["kubernetes.azure.com/tls-cert-keyvault-uri"]).toMatch(
+      /^https:\/\/kv-agents-prod-\w+\.vault\.azure\.net\/certificates\/agents-tls$/,
+    );
+  });
+
+  it("lets the app-routing identity read exactly the TLS certificate", () => {
+    const ra = run.inputsOf(
+      run.one("azure-native:authorization:RoleAssignment", "agent-api-ingress-tls-read"),
+    );
+    expect(ra.principalId).toBe("22222222-0000-0000-0000-000000000004");
+    expect(ra.scope).toMatch(/\/vaults\/kv-agents-prod-\w+\/secrets\/agents-tls$/);
+  });
+});
+
 describe("prod stack: Key Vault and secrets", () => {
   const vault = () => run.inputsOf(run.one("azure-native:keyvault:Vault"));
 

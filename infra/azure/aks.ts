@@ -45,6 +45,8 @@ export class AksCluster extends pulumi.ComponentResource {
   /** Secret: kubeconfig using `kubelogin --login azurecli`. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
+  /** Object id of the app-routing add-on's identity (it reads ingress TLS certificates from Key Vault). */
+  public readonly appRoutingPrincipalId: pulumi.Output<string>;
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:AksCluster", name, {}, opts);
@@ -79,6 +81,8 @@ export class AksCluster extends pulumi.ComponentResource {
         networkProfile: networkProfile(args.network),
         agentPoolProfiles: pools.map((p) => ({ ...p, vnetSubnetID: args.nodesSubnetId })),
         apiServerAccessProfile: apiServerAccess(args.aks.apiServer),
+        // Managed NGINX ingress (app routing); it reads TLS certificates from Key Vault.
+        ingressProfile: { webAppRouting: { enabled: true } },
         autoUpgradeProfile: {
           upgradeChannel: args.aks.upgradeChannel,
           nodeOSUpgradeChannel: args.aks.nodeOsUpgradeChannel,
@@ -209,6 +213,9 @@ export class AksCluster extends pulumi.ComponentResource {
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;
     this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
+    this.appRoutingPrincipalId = cluster.ingressProfile.apply(
+      (p) => p?.webAppRouting?.identity.objectId ?? "",
+    );
     this.registerOutputs({ clusterName: this.clusterName, oidcIssuerUrl: this.oidcIssuerUrl });
   }
 }

@@ -114,6 +114,8 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
         ruleSelectorNilUsesHelmValues: true,
         serviceMonitorSelectorNilUsesHelmValues: true,
         podMonitorSelectorNilUsesHelmValues: true,
+        probeSelectorNilUsesHelmValues: true,
+        probeNamespaceSelector: {},
         ruleNamespaceSelector: {},
         serviceMonitorNamespaceSelector: {},
         topologySpreadConstraints: spread({ "app.kubernetes.io/name": "prometheus" }, i.zoneRedundant),

@@ -8,6 +8,7 @@ import { VAULT_SECRETS } from "../azure/secrets";
 import { secretProviderClass } from "../kubernetes/secretSync";
 import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
 import { loadRuleFiles, ruleConstants } from "./rules";
+import { BLACKBOX_CHART, BLACKBOX_RELEASE, blackboxValues, probeManifest } from "./blackbox";
 import { contractMetrics, loadDashboards, recordingRuleNames } from "./dashboards";
 import {
   ALERTMANAGER_SECRET_DIR,
@@ -32,6 +33,10 @@ export interface MonitoringStackArgs {
   /** Client id of the workload identity allowed to read the monitoring secrets. */
   workloadIdentityClientId: pulumi.Input<string>;
   provider: k8s.Provider;
+  /** URLs probed from inside the cluster through the public path (availability, TLS expiry). */
+  probeUrls: string[];
+  /** The `service` label the probe series carry (routing and inhibition). */
+  probeService: string;
 }
 
 /** Everything read from the repository (rules, dashboards) and computed (Alertmanager), validated. */
@@ -206,6 +211,25 @@ export class MonitoringStack extends pulumi.ComponentResource {
         nsOpts,
       );
     }
+    new k8s.helm.v3.Release(
+      `${name}-blackbox-exporter`,
+      {
+        name: BLACKBOX_RELEASE,
+        namespace: ns,
+        chart: BLACKBOX_CHART.name,
+        version: BLACKBOX_CHART.version,
+        repositoryOpts: { repo: BLACKBOX_CHART.repo },
+        values: blackboxValues(),
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      nsOpts,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-probe-external`,
+      probeManifest(ns, "external-endpoints", args.probeUrls, args.probeService),
+      crOpts,
+    );
     this.registerOutputs({ namespace: ns });
   }
 }

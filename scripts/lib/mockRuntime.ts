@@ -121,6 +121,9 @@ function computedState(
           },
         },
         fqdn: u(`${azName}.hcp.${inputs.location}.azmk8s.io`),
+        ingressProfile: {
+          webAppRouting: { enabled: true, identity: { objectId: u("22222222-0000-0000-0000-000000000004") } },
+        },
       };
     case "azure-native:managedidentity:UserAssignedIdentity":
       return {
@@ -132,6 +135,9 @@ function computedState(
     case "azure-native:keyvault:Vault":
       return {
         name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${azName}`,
+        ),
         properties: { ...(inputs.properties as object), vaultUri: u(`https://${azName}.vault.azure.net/`) },
       };
     case "azure-native:keyvault:Secret":
