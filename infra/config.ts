@@ -201,6 +201,12 @@ const postgresSchema = z.strictObject({
   backupRetentionDays: int(7, 35),
   maxConnections: int(25, 5000),
   adminLogin: z.string().regex(/^[a-z][a-z0-9_]{2,62}$/, { message: "must be a lower-case identifier" }),
+  /** The Entra ID administrator (a group, ideally): Entra authentication is useless without one. */
+  entraAdmin: z.strictObject({
+    objectId: z.string().regex(UUID_RE, { message: "must be an Entra ID object id (a UUID)" }),
+    principalName: z.string().min(1),
+    principalType: z.enum(["Group", "User", "ServicePrincipal"]),
+  }),
   databases: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/)).min(1),
 });
 

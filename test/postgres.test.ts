@@ -140,6 +140,12 @@ describe("Postgres component, prod", () => {
       passwordAuth: "Enabled",
       tenantId: "11111111-1111-1111-1111-111111111111",
     });
+    const admin = run.inputsOf(run.one("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra"));
+    expect(admin).toMatchObject({
+      objectId: "11111111-2222-3333-4444-555555555555",
+      principalName: "platform-sre",
+      principalType: "Group",
+    });
   });
 
   it("requires TLS and sets max_connections as server parameters, one after another", () => {
@@ -148,9 +154,12 @@ describe("Postgres component, prod", () => {
       params.map((p) => [run.inputsOf(p).configurationName, run.inputsOf(p).value]),
     );
     expect(values).toMatchObject({ require_secure_transport: "on", max_connections: "400" });
-    // Chained: each parameter waits for the previous one (the first for the server).
+    // Chained: each parameter waits for the previous one (the first for the Entra admin, itself after the
+    // server: the server takes one administrative change at a time).
     const deps = params.map((p) => p.options.dependsOn);
-    expect(deps[0]).toEqual([`${SERVER}::postgres-server`]);
+    expect(deps[0]).toEqual([
+      "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra::postgres-entra-admin",
+    ]);
     for (let i = 1; i < params.length; i++) {
       expect(deps[i]).toEqual([`azure-native:dbforpostgresql:Configuration::${params[i - 1]!.name}`]);
     }

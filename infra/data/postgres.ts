@@ -104,8 +104,23 @@ export class Postgres extends pulumi.ComponentResource {
       },
     );
 
+    // Entra authentication needs an Entra administrator; it can then create Entra roles for people and
+    // workload identities (passwordless) alongside the password-authenticated admin.
+    const entraAdmin = new dbforpostgresql.AdministratorsMicrosoftEntra(
+      `${name}-entra-admin`,
+      {
+        serverName: server.name,
+        resourceGroupName: args.resourceGroupName,
+        objectId: args.postgres.entraAdmin.objectId,
+        principalName: args.postgres.entraAdmin.principalName,
+        principalType: args.postgres.entraAdmin.principalType,
+        tenantId: args.tenantId,
+      },
+      { parent: this },
+    );
+
     // Server parameters one after another: the server rejects a parameter change while another is running.
-    let previous: pulumi.Resource = server;
+    let previous: pulumi.Resource = entraAdmin;
     for (const c of plan.configurations) {
       previous = new dbforpostgresql.Configuration(
         `${name}-param-${c.name}`,
