@@ -158,6 +158,7 @@ const redis = new Redis("redis", {
   zoneRedundant: cfg.zoneRedundant,
   endpointsSubnetId: network.endpointsSubnetId,
   vnetId: network.vnetId,
+  logAnalyticsWorkspaceId: logs.workspaceId,
   vault,
   protect: cfg.protect,
 });

@@ -47,6 +47,8 @@ function build(overrides: { zoneRedundant?: boolean } = {}) {
       endpointsSubnetId:
         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/endpoints",
       vnetId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v",
+      logAnalyticsWorkspaceId:
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log",
       vault,
       protect: cfg.protect,
       tags: { stack: cfg.stack },
@@ -116,6 +118,13 @@ describe("Redis component, prod", () => {
     expect(group.privateDnsZoneConfigs).toEqual([
       { name: "redis", privateDnsZoneId: expect.stringContaining("privatelink.redis.azure.net") },
     ]);
+  });
+
+  it("sends the database's logs and metrics to Log Analytics", () => {
+    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting"));
+    expect(diag.workspaceId).toContain("/workspaces/log");
+    expect(diag.resourceUri).toMatch(/\/default$/);
+    expect(diag.logs).toEqual([{ categoryGroup: "allLogs", enabled: true }]);
   });
 
   it("reads the key of the created database and stores it in Key Vault as a secret", async () => {

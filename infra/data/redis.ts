@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
 import * as network from "@pulumi/azure-native/network";
+import * as monitor from "@pulumi/azure-native/monitor";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
@@ -39,6 +40,8 @@ export interface RedisArgs {
   endpointsSubnetId: pulumi.Input<string>;
   /** VNet the private DNS zone is linked to (`Network.vnetId`). */
   vnetId: pulumi.Input<string>;
+  /** Connection audit logs and metrics go here (`LogAnalytics.workspaceId`). */
+  logAnalyticsWorkspaceId: pulumi.Input<string>;
   /** The access key and the exporter password file are written here. */
   vault: SecretSink;
   /**
@@ -121,6 +124,19 @@ export class Redis extends pulumi.ComponentResource {
         accessKeysAuthentication: "Enabled",
       },
       { parent: this, protect: args.protect },
+    );
+
+    // Connection audit logs (who connected, from where) and metrics to Log Analytics, as for Postgres.
+    new monitor.DiagnosticSetting(
+      `${name}-diagnostics`,
+      {
+        name: "to-log-analytics",
+        resourceUri: database.id,
+        workspaceId: args.logAnalyticsWorkspaceId,
+        logs: [{ categoryGroup: "allLogs", enabled: true }],
+        metrics: [{ category: "AllMetrics", enabled: true }],
+      },
+      { parent: this },
     );
 
     const { zone } = linkedPrivateZone(
