@@ -11,7 +11,7 @@ import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import { validateManifest } from "./schemas";
-import type { RenderDocument } from "../scripts/lib/renderOutput";
+import { isKubernetesObject, type RenderDocument } from "../scripts/lib/renderOutput";
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
 function fixtureStackFile(stack: string, dir: string): string {
@@ -111,9 +111,7 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
   it("writes one manifest per Kubernetes object, each valid against its schema", async () => {
     const dir = path.join(out, "manifests");
     const files = fs.readdirSync(dir).filter((f) => !f.startsWith("helm-release_"));
-    const k8sResources = doc.resources.filter(
-      (r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"),
-    );
+    const k8sResources = doc.resources.filter(isKubernetesObject);
     expect(files.length).toBe(k8sResources.length);
     for (const f of files) {
       const m = yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as { apiVersion: string; kind: string };

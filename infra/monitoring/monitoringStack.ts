@@ -5,7 +5,7 @@ import type { StackConfig } from "../config";
 import { k8sLabels } from "../naming";
 import { repoRoot } from "../repoRoot";
 import { VAULT_SECRETS } from "../azure/secrets";
-import { secretProviderClass } from "../kubernetes/secretSync";
+import { registerSecretProviderClass } from "../kubernetes/secretSync";
 import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
 import { loadRuleFiles, ruleConstants } from "./rules";
 import { BLACKBOX_CHART, BLACKBOX_RELEASE, blackboxValues, probeManifest } from "./blackbox";
@@ -110,40 +110,27 @@ export class MonitoringStack extends pulumi.ComponentResource {
       nsOpts,
     );
 
-    const spc = pulumi
-      .all([args.vaultName, args.tenantId, args.workloadIdentityClientId])
-      .apply(([vaultName, tenantId, clientId]) =>
-        secretProviderClass({
-          name: MONITORING_SECRET_PROVIDER_CLASS,
-          namespace: ns,
-          vaultName,
-          tenantId,
-          clientId,
-          secrets: [
-            { objectName: VAULT_SECRETS.grafanaAdminUser, key: "admin-user" },
-            { objectName: VAULT_SECRETS.grafanaAdminPassword, key: "admin-password" },
-            { objectName: VAULT_SECRETS.pagerdutyRoutingKey, key: VAULT_SECRETS.pagerdutyRoutingKey },
-            ...[
-              VAULT_SECRETS.slackWebhookUrlCritical,
-              VAULT_SECRETS.slackWebhookUrlWarning,
-              VAULT_SECRETS.slackWebhookUrlInfo,
-            ].map((objectName) => ({ objectName, key: objectName })),
-            { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
-          ],
-          syncAs: {
-            secretName: GRAFANA_ADMIN_SECRET,
-            type: "Opaque",
-            keys: ["admin-user", "admin-password"],
-          },
-        }),
-      );
-    const providerClass = new k8s.apiextensions.CustomResource(
+    const providerClass = registerSecretProviderClass(
       `${name}-secret-provider-class`,
       {
-        apiVersion: "secrets-store.csi.x-k8s.io/v1",
-        kind: "SecretProviderClass",
-        metadata: { name: MONITORING_SECRET_PROVIDER_CLASS, namespace: ns, labels },
-        spec: spc.apply((o) => o.spec),
+        name: MONITORING_SECRET_PROVIDER_CLASS,
+        namespace: ns,
+        labels,
+        vaultName: args.vaultName,
+        tenantId: args.tenantId,
+        clientId: args.workloadIdentityClientId,
+        secrets: [
+          { objectName: VAULT_SECRETS.grafanaAdminUser, key: "admin-user" },
+          { objectName: VAULT_SECRETS.grafanaAdminPassword, key: "admin-password" },
+          { objectName: VAULT_SECRETS.pagerdutyRoutingKey, key: VAULT_SECRETS.pagerdutyRoutingKey },
+          ...[
+            VAULT_SECRETS.slackWebhookUrlCritical,
+            VAULT_SECRETS.slackWebhookUrlWarning,
+            VAULT_SECRETS.slackWebhookUrlInfo,
+          ].map((objectName) => ({ objectName, key: objectName })),
+          { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
+        ],
+        syncAs: { secretName: GRAFANA_ADMIN_SECRET, type: "Opaque", keys: ["admin-user", "admin-password"] },
       },
       nsOpts,
     );

@@ -42,18 +42,13 @@ export function toDocument(meta: { project: string; stack: string }, ev: Evaluat
   };
 }
 
-export function isKubernetesObject(r: { type: string; custom?: boolean }): boolean {
+/** A Kubernetes object the provider applies (Helm releases are rendered as chart + values instead). */
+export function isKubernetesObject(r: { type: string }): boolean {
   return r.type.startsWith("kubernetes:") && r.type !== HELM_RELEASE;
 }
 
 function fileSafe(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, "_");
-}
-
-/** The manifest of a Kubernetes object as the provider would apply it (secrets redacted). */
-export function manifestOf(r: RecordedResource | RenderedResource): Record<string, unknown> {
-  const inputs = redact(r.inputs) as Record<string, unknown>;
-  return inputs;
 }
 
 /** Writes the render; returns how many files were written. */
@@ -90,7 +85,8 @@ export function writeRender(
         files++;
       }
     } else if (isKubernetesObject(r)) {
-      const m = manifestOf(r);
+      // The inputs are the manifest, already redacted by toDocument.
+      const m = r.inputs as Record<string, unknown>;
       const kind = String(m.kind ?? r.type.split(":").pop());
       const meta = (m.metadata ?? {}) as { namespace?: string; name?: string };
       const file = `${fileSafe(kind)}_${fileSafe(meta.namespace ?? "cluster")}_${fileSafe(meta.name ?? r.name)}.yaml`;
