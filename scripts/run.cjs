@@ -18,6 +18,7 @@ const entries = {
   diff: "scripts/diff.js",
   bluegreen: "scripts/bluegreen.js",
   "policy:check": "scripts/policyCheck.js",
+  "preview:comment": "scripts/previewComment.js",
 };
 if (!entries[entry]) {
   console.error(`usage: node scripts/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
