@@ -169,7 +169,11 @@ export const redisDiagnosticsSplit: StackPolicy = {
   },
 };
 
-/** Resources whose loss loses data or identity that a re-create does not bring back. */
+/**
+ * Resources whose loss loses data or identity that a re-create does not bring back. The registry is one:
+ * deleting it deletes every image in it (https://learn.microsoft.com/azure/container-registry/container-registry-delete),
+ * including the previous colour's image a blue-green rollback redeploys.
+ */
 export const STATEFUL_TYPES = [
   T.resourceGroup,
   T.vault,
