@@ -49,6 +49,13 @@ function main(): number {
   return 0;
 }
 
+// A reader that stops early (`| head`) closes the pipe: that is not an error of the diff. Without this,
+// node throws EPIPE on the next write once the output outgrows the pipe buffer (64 KiB on Linux).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 try {
   process.exitCode = main();
 } catch (e) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { diffRenders, propertyChanges, summaryLine, toMarkdown } from "../scripts/lib/renderDiff";
 import { unifiedDiff } from "../scripts/lib/lineDiff";
 import type { RenderDocument, RenderedResource } from "../scripts/lib/renderOutput";
+import { spawnSync } from "child_process";
 import { npmRun } from "./cli";
 
 const res = (name: string, inputs: unknown, protect = false, type = "t:m:R"): RenderedResource => ({
@@ -272,6 +273,29 @@ describe("npm run render:diff", () => {
       ]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--max-chars needs a whole number of at least 1000, got "x"');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 0 when the reader closes the pipe early (`| head`, as .ci/run does)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-diff-pipe-"));
+    try {
+      // Well over the 64 KiB pipe buffer, so the writer sees the closed pipe.
+      const many = (v: string) =>
+        Array.from({ length: 100 }, (_, i) => res(`r${i}`, { text: `${v}\n`.repeat(40) }));
+      for (const [side, v] of [
+        ["base", "a"],
+        ["head", "b"],
+      ] as const) {
+        fs.mkdirSync(path.join(dir, side));
+        fs.writeFileSync(path.join(dir, side, "resources.json"), JSON.stringify(doc("dev", many(v))));
+      }
+      const cmd = `set -o pipefail; npm run -s render:diff -- "${dir}/base" "${dir}/head" | head -n 3`;
+      const r = spawnSync("bash", ["-c", cmd], { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
+      expect(r.stderr).not.toContain("EPIPE");
+      expect(r.stdout.split("\n")[0]).toBe("### Render diff: dev");
+      expect(r.status).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
