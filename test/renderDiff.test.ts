@@ -283,7 +283,7 @@ describe("npm run render:diff", () => {
     try {
       // Well over the 64 KiB pipe buffer, so the writer sees the closed pipe.
       const many = (v: string) =>
-        Array.from({ length: 100 }, (_, i) => res(`r${i}`, { text: `${v}\n`.repeat(40) }));
+        Array.from({ length: 400 }, (_, i) => res(`r${i}`, { text: `${v}\n`.repeat(40) }));
       for (const [side, v] of [
         ["base", "a"],
         ["head", "b"],
