@@ -158,6 +158,14 @@ function computedState(
         ),
         hostName: u(`${azName}.${inputs.location}.redis.azure.net`),
       };
+    case "azure-native:containerregistry:Registry":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${azName}`,
+        ),
+        loginServer: u(`${azName}.azurecr.io`),
+      };
     case "azure-native:redisenterprise:Database":
       // A child resource: its id is the cluster's id plus /databases/<name>.
       return {
