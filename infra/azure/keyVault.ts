@@ -5,7 +5,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
 import { azureName, keyVaultName } from "../naming";
 import { ROLES } from "./aksPlan";
-import { assertNoCreateOnlyChanges, readExisting, type CreateOnlyField } from "./existing";
+import { guardCreateOnly, type CreateOnlyField } from "./existing";
 import { linkedPrivateZone, privateEndpoint } from "./privateDns";
 
 export interface KeyVaultArgs {
@@ -74,16 +74,12 @@ export class KeyVault extends pulumi.ComponentResource {
     // (learn.microsoft.com/azure/key-vault/general/soft-delete-overview): refuse such a change clearly.
     const vaultName = pulumi.all([suffix.result, args.resourceGroupName]).apply(async ([s, rg]) => {
       const name = keyVaultName(args.stack, s);
-      const current = await readExisting(() =>
-        keyvault.getVault({ resourceGroupName: rg, vaultName: name }, { parent: this }),
+      await guardCreateOnly(
+        `Key Vault ${name}`,
+        () => keyvault.getVault({ resourceGroupName: rg, vaultName: name }, { parent: this }),
+        (current) => vaultCreateOnly(current, args),
+        this,
       );
-      if (current) {
-        try {
-          assertNoCreateOnlyChanges(`Key Vault ${name}`, vaultCreateOnly(current, args));
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      }
       return name;
     });
     const vault = new keyvault.Vault(

@@ -4,7 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
 import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
-import { assertNoCreateOnlyChanges, readExisting } from "../azure/existing";
+import { guardCreateOnly } from "../azure/existing";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -68,28 +68,21 @@ export class Postgres extends pulumi.ComponentResource {
     // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
     // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
     // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
-    const live = pulumi
-      .output(args.resourceGroupName)
-      .apply((rg) =>
-        readExisting(() =>
+    const storage = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+      const current = await guardCreateOnly(
+        `Postgres server ${plan.serverName}`,
+        () =>
           dbforpostgresql.getServer({ resourceGroupName: rg, serverName: plan.serverName }, { parent: this }),
-        ),
+        (live) => [
+          {
+            key: "postgres.geoRedundantBackup",
+            current: live.backup?.geoRedundantBackup === "Enabled",
+            desired: args.postgres.geoRedundantBackup,
+            how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
+          },
+        ],
+        this,
       );
-    const storage = live.apply((current) => {
-      if (current) {
-        try {
-          assertNoCreateOnlyChanges(`Postgres server ${plan.serverName}`, [
-            {
-              key: "postgres.geoRedundantBackup",
-              current: current.backup?.geoRedundantBackup === "Enabled",
-              desired: args.postgres.geoRedundantBackup,
-              how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
-            },
-          ]);
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      }
       return storageToRequest(plan.storage, current?.storage?.storageSizeGB);
     });
 
