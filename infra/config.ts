@@ -10,6 +10,7 @@ import { contains, overlaps, parseCidr, parseIp } from "./cidr";
 import { postgresConfigProblems } from "./data/postgresPlan";
 import { redisConfigProblems } from "./data/redisPlan";
 import { appConfigProblems } from "./apps/blueGreenPlan";
+import { recoveryProblems, recoverySchema } from "./recovery";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
@@ -331,6 +332,8 @@ export const configSchema = z
     slackWebhookUrlWarning: secretValue,
     slackWebhookUrlInfo: secretValue,
     heartbeatUrl: secretValue,
+    /** Disaster recovery: rebuild another stack from its backups (see infra/recovery.ts); absent normally. */
+    recovery: recoverySchema.optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -501,6 +504,7 @@ function crossChecks(c: StackConfig): string[] {
     ...postgresConfigProblems(c.postgres, c.zoneRedundant),
     ...redisConfigProblems(c.redis, c.zoneRedundant),
     ...appConfigProblems(c.app),
+    ...(c.recovery ? recoveryProblems(c.recovery, c, new Date()) : []),
   ];
 }
 

@@ -27,12 +27,15 @@ import { DataExporters } from "./data/exporters";
 import { BlueGreenService } from "./apps/blueGreen";
 import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
+import { recoveryPlan } from "./recovery";
 
 // 1. config
 const cfg = loadConfig();
 const tags = tagSet(cfg.project, cfg.stack, cfg.environment, cfg.tags);
 const client = authorization.getClientConfigOutput();
 const common = { location: cfg.location, stack: cfg.stack, tags };
+// Disaster recovery (config `recovery`, written by `npm run dr:rebuild`): restore Postgres, recover the vault.
+const recovery = cfg.recovery ? recoveryPlan(cfg.recovery) : undefined;
 
 // 2. Azure core
 const rg = new resources.ResourceGroup(
@@ -70,6 +73,7 @@ const vault = new KeyVault("vault", {
   purgeProtection: cfg.keyVault.purgeProtection,
   allowedSubnetId: network.aksSubnetId,
   protect: cfg.protect,
+  recover: recovery?.keyVault,
 });
 
 // 3. secrets
@@ -150,6 +154,7 @@ const postgres = new Postgres("postgres", {
   administratorLoginPassword: postgresAdmin.result,
   logAnalyticsWorkspaceId: logs.workspaceId,
   protect: cfg.protect,
+  restore: recovery?.postgres,
 });
 const redis = new Redis("redis", {
   ...common,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as random from "@pulumi/random";
 import { keyVaultName } from "../naming";
+import { KEY_VAULT_RECOVER_FIELDS } from "../recovery";
 
 export interface KeyVaultArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -16,6 +17,8 @@ export interface KeyVaultArgs {
   allowedSubnetId: pulumi.Input<string>;
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: undelete this soft-deleted vault (same name, same region) instead of a new one. */
+  recover?: { vaultName: string };
 }
 
 /**
@@ -42,15 +45,18 @@ export class KeyVault extends pulumi.ComponentResource {
     this.resourceGroupName = args.resourceGroupName;
     this.parentName = name;
     this.tags = args.tags;
-    const suffix = new random.RandomString(
-      `${name}-suffix`,
-      { length: 6, special: false, upper: false, numeric: true },
-      { parent: this, protect: args.protect },
-    );
+    // Recovering a soft-deleted vault needs its old name; otherwise a fresh random suffix (see above).
+    const vaultName = args.recover
+      ? pulumi.output(args.recover.vaultName)
+      : new random.RandomString(
+          `${name}-suffix`,
+          { length: 6, special: false, upper: false, numeric: true },
+          { parent: this, protect: args.protect },
+        ).result.apply((s) => keyVaultName(args.stack, s));
     const vault = new keyvault.Vault(
       `${name}-vault`,
       {
-        vaultName: suffix.result.apply((s) => keyVaultName(args.stack, s)),
+        vaultName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         properties: {
@@ -66,11 +72,19 @@ export class KeyVault extends pulumi.ComponentResource {
             bypass: "AzureServices",
             virtualNetworkRules: [{ id: args.allowedSubnetId }],
           },
+          // "recover" undeletes the soft-deleted vault of this name; ARM fails it when there is none
+          // (and "default" fails while one exists), so this is only set when config asks for it.
+          ...(args.recover ? { createMode: "recover" as const } : {}),
         },
         tags: args.tags,
       },
       // Losing the vault loses every generated credential; soft delete is the second line of defence.
-      { parent: this, protect: args.protect },
+      // A recovered vault ignores later changes of its create mode: it only acts at creation.
+      {
+        parent: this,
+        protect: args.protect,
+        ...(args.recover ? { ignoreChanges: [...KEY_VAULT_RECOVER_FIELDS] } : {}),
+      },
     );
     this.vaultId = vault.id;
     this.vaultName = vault.name;

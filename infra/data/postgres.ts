@@ -4,6 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
 import { postgresPlan, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
+import { POSTGRES_RESTORE_FIELDS, type PostgresRestore } from "../recovery";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -26,6 +27,8 @@ export interface PostgresArgs {
   /** `protect` on the server and databases. */
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: create the server from another server's backups (`recoveryPlan().postgres`). */
+  restore?: PostgresRestore;
 }
 
 /**
@@ -84,6 +87,9 @@ export class Postgres extends pulumi.ComponentResource {
         administratorLogin: args.postgres.adminLogin,
         administratorLoginPassword: pulumi.secret(args.administratorLoginPassword),
         tags: args.tags,
+        // Recovery stack only: createMode PointInTimeRestore/GeoRestore + sourceServerResourceId +
+        // pointInTimeUTC make ARM build the server from the source's backups instead of an empty one.
+        ...(args.restore ?? {}),
       },
       {
         parent: this,
@@ -100,7 +106,14 @@ export class Postgres extends pulumi.ComponentResource {
         deleteBeforeReplace: true,
         // After an HA failover Azure swaps primary and standby zones; reverting that is not our business
         // and would otherwise show as drift on every preview.
-        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+        ignoreChanges: [
+          "availabilityZone",
+          "highAvailability.standbyAvailabilityZone",
+          // Restore inputs only act at creation; ignoring them afterwards means a later change of the
+          // recovery section (a new restore time, another source) never plans a replacement of the
+          // restored server. Only in a recovery stack, so a normal stack's registration is unchanged.
+          ...(args.restore ? POSTGRES_RESTORE_FIELDS : []),
+        ],
       },
     );
 
