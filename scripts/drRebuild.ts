@@ -82,7 +82,8 @@ function parseArgs(argv: string[]): CliArgs {
     region: a.region,
     restoreTime: a["restore-time"],
     stack: a.stack,
-    subscriptionId: a.subscription ?? process.env.ARM_SUBSCRIPTION_ID ?? process.env.AZURE_SUBSCRIPTION_ID,
+    subscriptionId:
+      a.subscription || process.env.ARM_SUBSCRIPTION_ID || process.env.AZURE_SUBSCRIPTION_ID || undefined,
     recoverVault: a["recover-vault"],
     secretsProvider: a["secrets-provider"],
     offline,
