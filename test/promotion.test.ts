@@ -4,7 +4,7 @@
  * unhealthy. Each variant is its own `job` (the app name), so one Prometheus serves every case.
  * The Automation API is a fake stack that records what it is asked to do.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from "child_process";
+import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -23,8 +23,8 @@ import {
   statusCommand,
   type CommandDeps,
 } from "../scripts/lib/promotionGate";
-import { parseArgs } from "../scripts/bluegreen";
-import { ROOT } from "./mocks";
+import { parseArgs } from "../scripts/lib/bluegreenArgs";
+import { npmRun } from "./cli";
 import { flipTargets } from "../infra/apps/blueGreenPlan";
 
 const WINDOW_SECONDS = 20;
@@ -338,16 +338,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 });
 
-/** Runs the real CLI (as `npm run bluegreen --` does) and returns its exit code and output. */
+/** Runs the real CLI through the npm script users type. */
 function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      path.join(ROOT, "node_modules/.bin/tsx"),
-      [path.join(ROOT, "scripts/bluegreen.ts"), ...args],
-      { cwd: ROOT, timeout: 60_000, env: { ...process.env, PROMETHEUS_URL: "" } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
-    );
-  });
+  return npmRun("bluegreen", args, { env: { PROMETHEUS_URL: "" } });
 }
 
 describe("bluegreen CLI", () => {

@@ -120,11 +120,19 @@ describe("Redis component, prod", () => {
     ]);
   });
 
-  it("sends the database's logs and metrics to Log Analytics", () => {
-    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting"));
-    expect(diag.workspaceId).toContain("/workspaces/log");
-    expect(diag.resourceUri).toMatch(/\/default$/);
-    expect(diag.logs).toEqual([{ categoryGroup: "allLogs", enabled: true }]);
+  it("sends metrics from the cluster and connection logs from the database: two settings", () => {
+    const diags = run.all("azure-native:monitor:DiagnosticSetting").map((d) => run.inputsOf(d));
+    expect(diags).toHaveLength(2);
+    for (const d of diags) expect(d.workspaceId).toContain("/workspaces/log");
+    const onCluster = diags.filter((d) => d.resourceUri === run.outputs.clusterId);
+    const onDatabase = diags.filter((d) => /\/databases\/default$/.test(d.resourceUri));
+    expect(onCluster).toHaveLength(1);
+    expect(onDatabase).toHaveLength(1);
+    // Metrics only where Azure has them (the cluster), logs only where Azure has them (the database).
+    expect(onCluster[0].metrics).toEqual([{ category: "AllMetrics", enabled: true }]);
+    expect(onCluster[0].logs).toBeUndefined();
+    expect(onDatabase[0].logs).toEqual([{ category: "ConnectionEvents", enabled: true }]);
+    expect(onDatabase[0].metrics).toBeUndefined();
   });
 
   it("reads the key of the created database and stores it in Key Vault as a secret", async () => {

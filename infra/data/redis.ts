@@ -126,15 +126,28 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
-    // Connection audit logs (who connected, from where) and metrics to Log Analytics, as for Postgres.
+    // Two diagnostic settings, because Azure splits the signals by resource: platform metrics exist only on the
+    // cluster (Microsoft.Cache/redisEnterprise), and the only log category, ConnectionEvents (who connected,
+    // from where, auth results), exists only on the database (Microsoft.Cache/redisEnterprise/databases) —
+    // learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-cache-redisenterprise-databases-logs.
+    // One setting with both on either resource is rejected by ARM for the category it does not have.
     new monitor.DiagnosticSetting(
-      `${name}-diagnostics`,
+      `${name}-diagnostics-metrics`,
+      {
+        name: "to-log-analytics",
+        resourceUri: cluster.id,
+        workspaceId: args.logAnalyticsWorkspaceId,
+        metrics: [{ category: "AllMetrics", enabled: true }],
+      },
+      { parent: this },
+    );
+    new monitor.DiagnosticSetting(
+      `${name}-diagnostics-logs`,
       {
         name: "to-log-analytics",
         resourceUri: database.id,
         workspaceId: args.logAnalyticsWorkspaceId,
-        logs: [{ categoryGroup: "allLogs", enabled: true }],
-        metrics: [{ category: "AllMetrics", enabled: true }],
+        logs: [{ category: "ConnectionEvents", enabled: true }],
       },
       { parent: this },
     );

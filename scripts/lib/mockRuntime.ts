@@ -151,7 +151,21 @@ function computedState(
     case "azure-native:dbforpostgresql:Server":
       return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
     case "azure-native:redisenterprise:RedisEnterprise":
-      return { name: azName, hostName: u(`${azName}.${inputs.location}.redis.azure.net`) };
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${azName}`,
+        ),
+        hostName: u(`${azName}.${inputs.location}.redis.azure.net`),
+      };
+    case "azure-native:redisenterprise:Database":
+      // A child resource: its id is the cluster's id plus /databases/<name>.
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${String(inputs.clusterName)}/databases/${azName}`,
+        ),
+      };
     case "random:index/randomPassword:RandomPassword":
       // A recognisable fake: the secret-leak tests search every output file for it.
       return { result: `MockPw-${name}-9Zq!x7Lk` };
