@@ -12,6 +12,8 @@
  * contract as `npm run render`) and touches no cloud: the drill anyone can run.
  * The steps live in scripts/lib/drRebuild.ts; this file parses arguments and wires real I/O.
  */
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { AZURE_REGIONS } from "../infra/config";
@@ -128,6 +130,7 @@ async function online(root: string, args: CliArgs): Promise<number> {
     );
   }
   const onOutput = (s: string) => process.stdout.write(s);
+  let opened: Awaited<ReturnType<typeof LocalWorkspace.createOrSelectStack>> | undefined;
   return rebuild(
     { ...args, subscriptionId: args.subscriptionId },
     {
@@ -143,6 +146,7 @@ async function online(root: string, args: CliArgs): Promise<number> {
           { stackName: name, workDir: root },
           args.secretsProvider ? { secretsProvider: args.secretsProvider } : {},
         );
+        opened = s;
         return {
           name,
           setAllConfig: (c) => s.setAllConfig(c),
@@ -154,8 +158,25 @@ async function online(root: string, args: CliArgs): Promise<number> {
           up: async () => ({ result: (await s.up({ onOutput })).summary.result }),
         };
       },
-      smoke: async (stack) =>
-        (await runSmoke(["--stack", stack], { root, log: (l) => console.log(l) })) === 0,
+      // The rebuilt cluster's kubeconfig is a (secret) stack output: hand it to kubectl through a private
+      // temp file for the smoke check's port-forwards, and delete it afterwards.
+      smoke: async (stack) => {
+        const kubeconfig = (await opened!.outputs()).kubeconfig?.value as string | undefined;
+        if (!kubeconfig) throw new Error(`stack ${stack} has no kubeconfig output`);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-smoke-"));
+        const file = path.join(dir, "kubeconfig");
+        fs.writeFileSync(file, kubeconfig, { mode: 0o600 });
+        try {
+          return (
+            (await runSmoke(["--stack", stack, "--kubeconfig", file], {
+              root,
+              log: (l) => console.log(l),
+            })) === 0
+          );
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      },
       now: () => new Date(),
       log: (l) => console.log(l),
     },

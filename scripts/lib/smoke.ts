@@ -366,12 +366,13 @@ export function expectations(root: string, cfg: StackConfig): SmokeExpectations 
 
 const USAGE =
   "usage: npm run smoke -- --stack <name> [--prometheus-url URL] [--alertmanager-url URL] [--grafana-url URL]\n" +
-  "         [--kube-api-url URL] [--public-url URL] [--config <stack file>]\n" +
+  "         [--kube-api-url URL] [--public-url URL] [--config <stack file>] [--kubeconfig <file>]\n" +
   "  URLs not given are reached with kubectl port-forward / kubectl proxy (current kubeconfig context).\n" +
   "  Grafana API auth: GRAFANA_TOKEN (Bearer) or GRAFANA_USER + GRAFANA_PASSWORD (Basic).";
 
 const FLAGS = [
   "stack",
+  "kubeconfig",
   "prometheus-url",
   "alertmanager-url",
   "grafana-url",
@@ -436,10 +437,11 @@ export async function runSmoke(
   const procs: ChildProcess[] = [];
   try {
     const ns = cfg.monitoring.namespace;
+    const kubeconfig = a.kubeconfig ? ["--kubeconfig", a.kubeconfig] : [];
     // Service names of the pinned kube-prometheus-stack with fullnameOverride = RELEASE (helmValues.ts).
     const forward = (svc: string, port: number) =>
       kubectlUrl(
-        ["-n", ns, "port-forward", `svc/${svc}`, `:${port}`],
+        [...kubeconfig, "-n", ns, "port-forward", `svc/${svc}`, `:${port}`],
         /Forwarding from 127\.0\.0\.1:(\d+)/,
         procs,
       );
@@ -449,7 +451,11 @@ export async function runSmoke(
       grafana: a["grafana-url"] ?? (await forward(`${RELEASE}-grafana`, 80)),
       kubeApi:
         a["kube-api-url"] ??
-        (await kubectlUrl(["proxy", "--port=0"], /Starting to serve on 127\.0\.0\.1:(\d+)/, procs)),
+        (await kubectlUrl(
+          [...kubeconfig, "proxy", "--port=0"],
+          /Starting to serve on 127\.0\.0\.1:(\d+)/,
+          procs,
+        )),
       publicUrl: a["public-url"] ?? `https://${cfg.app.ingress.hostname}${cfg.app.probes.readinessPath}`,
       grafanaAuth: process.env.GRAFANA_TOKEN
         ? `Bearer ${process.env.GRAFANA_TOKEN}`
