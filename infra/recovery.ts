@@ -285,6 +285,21 @@ export const POSTGRES_RESTORE_FIELDS = ["createMode", "sourceServerResourceId", 
 /** The vault's create mode ("recover"/"default") only matters at creation; ignored afterwards likewise. */
 export const KEY_VAULT_RECOVER_FIELDS = ["properties.createMode"] as const;
 
+/**
+ * The backup settings of the server a restore creates. A GeoRestore runs while the source's region (the
+ * pair of the target) may be down, and "when the primary region is down, you can't create geo-redundant
+ * servers in the respective geo-paired region, because storage can't be provisioned in the primary region
+ * … restore as a locally redundant server" (learn.microsoft.com/azure/postgresql/flexible-server/
+ * concepts-backup-restore#geo-redundant-backup-and-restore). So a geo-restored server keeps zone-redundant
+ * backups in its region only; geo-redundancy comes back with the next planned migration to a new server.
+ */
+export function restoredBackup<B extends { geoRedundantBackup: "Enabled" | "Disabled" }>(
+  backup: B,
+  restore: PostgresRestore | undefined,
+): B {
+  return restore?.createMode === "GeoRestore" ? { ...backup, geoRedundantBackup: "Disabled" } : backup;
+}
+
 /** Turns a validated recovery section into component inputs. Throws on input recoveryProblems rejects. */
 export function recoveryPlan(r: RecoveryConfig): RecoveryPlan {
   const t = parseRestoreTime(r.restoreTime);

@@ -14,7 +14,7 @@ import {
   type AzureState,
   type BootstrapArgs,
 } from "../scripts/lib/bootstrapState";
-import { npmScript } from "./npmScript";
+import { npmRun } from "./cli";
 
 const ARGS: BootstrapArgs = {
   location: "westeurope",
@@ -221,7 +221,7 @@ describe("npm run bootstrap:state (with a stand-in az)", () => {
   const args = ["--location", "westeurope", "--account", "stagentsstate01", "--vault", "kv-agents-state01"];
 
   it("creates with the documented az commands, prints the login and secrets provider, and is idempotent", async () => {
-    const first = await npmScript("bootstrap:state", args, env);
+    const first = await npmRun("bootstrap:state", args, { env, timeoutMs: 180_000 });
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("pulumi login 'azblob://pulumi-state?storage_account=stagentsstate01'");
@@ -237,14 +237,14 @@ describe("npm run bootstrap:state (with a stand-in az)", () => {
     expect(log).toMatch(/keyvault key create --vault-name kv-agents-state01 --name pulumi-stacks --kty RSA/);
 
     fs.writeFileSync(env.FAKE_AZ_LOG, "");
-    const second = await npmScript("bootstrap:state", args, env);
+    const second = await npmRun("bootstrap:state", args, { env, timeoutMs: 180_000 });
     expect(second.code).toBe(0);
     expect(second.stdout).not.toMatch(/created/);
     expect(fs.readFileSync(env.FAKE_AZ_LOG, "utf8")).not.toMatch(/ create /);
   });
 
   it("fails with usage when a required flag is missing", async () => {
-    const r = await npmScript("bootstrap:state", ["--location", "westeurope"], env);
+    const r = await npmRun("bootstrap:state", ["--location", "westeurope"], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--account is required/);
   });

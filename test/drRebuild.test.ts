@@ -12,7 +12,7 @@ import {
   type UpOutcome,
 } from "../scripts/lib/drRebuild";
 import { stackConfig } from "./mocks";
-import { npmScript } from "./npmScript";
+import { npmRun } from "./cli";
 
 const NOW = new Date("2026-12-02T01:00:00Z");
 const SUB = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
@@ -164,7 +164,7 @@ describe("dr:rebuild orchestration", () => {
 });
 
 async function npm(args: string[], env?: NodeJS.ProcessEnv) {
-  const r = await npmScript("dr:rebuild", args, env);
+  const r = await npmRun("dr:rebuild", args, { env, timeoutMs: 180_000 });
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
 

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_RESTORE_FIELDS } from "../infra/recovery";
-import { npmScript } from "./npmScript";
+import { npmRun } from "./cli";
 
 interface Doc {
   project: string;
@@ -28,7 +28,7 @@ const RESTORE_TIME = new Date(Math.floor((Date.now() - 24 * 3600 * 1000) / 1000)
   .replace(".000Z", "Z");
 
 async function run(script: string, args: string[]): Promise<string> {
-  const r = await npmScript(script, args);
+  const r = await npmRun(script, args, { timeoutMs: 240_000 });
   if (r.code !== 0)
     throw new Error(`npm run ${script} ${args.join(" ")} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -93,6 +93,8 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
       location: "northeurope",
     });
     expect(server.options.ignoreChanges).toEqual(expect.arrayContaining([...POSTGRES_RESTORE_FIELDS]));
+    // The source region (the pair of northeurope) may be down: the restored server is locally redundant.
+    expect(server.inputs.backup).toMatchObject({ geoRedundantBackup: "Disabled", backupRetentionDays: 35 });
   });
 
   it("places every located resource in northeurope (private DNS zones are global by definition)", () => {
@@ -129,6 +131,8 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
     for (const r of undone.resources) {
       if (r.type === "azure-native:dbforpostgresql:Server") {
         for (const k of POSTGRES_RESTORE_FIELDS) delete r.inputs[k];
+        // A geo-restored server is created locally redundant (infra/recovery.ts restoredBackup).
+        (r.inputs.backup as { geoRedundantBackup: string }).geoRedundantBackup = "Enabled";
         r.options.ignoreChanges = r.options.ignoreChanges.filter(
           (f) => !(POSTGRES_RESTORE_FIELDS as readonly string[]).includes(f),
         );

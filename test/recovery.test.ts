@@ -10,6 +10,7 @@ import {
   ZONE_REGIONS,
   postgresServerId,
   recoveryPlan,
+  restoredBackup,
   recoveryProblems,
   recoverySection,
   recoveryStackConfig,
@@ -196,6 +197,15 @@ describe("region tables", () => {
 });
 
 describe("recovery plan", () => {
+  it("creates a geo-restored server locally redundant (the pair may be down), a PITR server unchanged", () => {
+    const backup = { backupRetentionDays: 35, geoRedundantBackup: "Enabled" as const };
+    const geo = recoveryPlan(section()).postgres;
+    const pitr = { ...geo, createMode: "PointInTimeRestore" as const };
+    expect(restoredBackup(backup, geo)).toEqual({ backupRetentionDays: 35, geoRedundantBackup: "Disabled" });
+    expect(restoredBackup(backup, pitr)).toBe(backup);
+    expect(restoredBackup(backup, undefined)).toBe(backup);
+  });
+
   it("turns the section into the server's restore inputs, time normalised to UTC", () => {
     const plan = recoveryPlan(section({ restoreTime: "2026-12-01T03:00:00+02:00" }));
     expect(plan.postgres).toEqual({

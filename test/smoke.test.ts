@@ -22,7 +22,7 @@ import { loadRuleFiles, ruleConstants } from "../infra/monitoring/rules";
 import { counterSum } from "../scripts/lib/smoke";
 import type { StackConfig } from "../infra/config";
 import { ROOT } from "./mocks";
-import { npmScript } from "./npmScript";
+import { npmRun } from "./cli";
 import { toolPath } from "./tools";
 
 const HOST = "127.0.0.1";
@@ -342,7 +342,7 @@ afterAll(async () => {
 });
 
 function smoke(extraEnv: NodeJS.ProcessEnv = {}) {
-  return npmScript(
+  return npmRun(
     "smoke",
     [
       "--stack",
@@ -359,11 +359,13 @@ function smoke(extraEnv: NodeJS.ProcessEnv = {}) {
       urls.public!,
     ],
     {
-      ...process.env,
-      GRAFANA_USER: "admin",
-      GRAFANA_PASSWORD: "smoke-pw",
-      NODE_EXTRA_CA_CERTS: caFile,
-      ...extraEnv,
+      env: {
+        GRAFANA_USER: "admin",
+        GRAFANA_PASSWORD: "smoke-pw",
+        NODE_EXTRA_CA_CERTS: caFile,
+        ...extraEnv,
+      },
+      timeoutMs: 120_000,
     },
   );
 }
@@ -429,7 +431,7 @@ describe("npm run smoke", () => {
   });
 
   it("needs --stack", async () => {
-    const r = await npmScript("smoke", []);
+    const r = await npmRun("smoke", []);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--stack is required/);
   });

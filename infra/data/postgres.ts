@@ -4,7 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
 import { postgresPlan, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
-import { POSTGRES_RESTORE_FIELDS, type PostgresRestore } from "../recovery";
+import { POSTGRES_RESTORE_FIELDS, restoredBackup, type PostgresRestore } from "../recovery";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -77,7 +77,7 @@ export class Postgres extends pulumi.ComponentResource {
         storage: plan.storage,
         availabilityZone: plan.availabilityZone,
         highAvailability: plan.highAvailability,
-        backup: plan.backup,
+        backup: restoredBackup(plan.backup, args.restore),
         network: {
           delegatedSubnetResourceId: args.delegatedSubnetId,
           privateDnsZoneArmResourceId: zone.id,
