@@ -17,7 +17,8 @@ import {
   type RecoveryConfig,
   type RecoveryContext,
 } from "../infra/recovery";
-import { stackConfig } from "./mocks";
+import type { RecordedResource } from "../scripts/lib/mockRuntime";
+import { evaluateStack, stackConfig } from "./mocks";
 
 const NOW = new Date("2026-12-02T01:00:00Z");
 const SUB = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
@@ -172,6 +173,22 @@ describe("recovery rules", () => {
     expect(() =>
       parseStackConfig({ ...config, "monitoring-platform:recovery": JSON.stringify(section()) }),
     ).toThrow(/recovery\.postgres\.createMode is GeoRestore into the source's own region/);
+  });
+});
+
+describe("the program with a bad recovery section", () => {
+  it("stops before any resource is registered, naming the key", async () => {
+    // GeoRestore of prod into westeurope, prod's own region.
+    const err = await evaluateStack("prod", {
+      recovery: section({ restoreTime: new Date(Date.now() - 3600_000).toISOString() }),
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { registeredResources?: RecordedResource[] },
+    );
+    expect(err?.message).toMatch(
+      /monitoring-platform:recovery\.postgres\.createMode is GeoRestore into the source's own region/,
+    );
+    expect(err?.registeredResources?.filter((r) => r.custom)).toEqual([]);
   });
 });
 
