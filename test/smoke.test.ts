@@ -74,10 +74,10 @@ function start(name: string, bin: string, args: string[]): void {
 process.on("exit", () => procs.forEach((p) => p.kill("SIGKILL")));
 
 /** A /metrics endpoint; `up.value` false makes it answer 503, so the target goes down. */
-function exporter(state: { up: boolean }, body: string): http.Server {
+function exporter(state: { up: boolean }, body: () => string): http.Server {
   return http.createServer((_req, res) => {
     if (!state.up) res.writeHead(503).end("down\n");
-    else res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(body);
+    else res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(body());
   });
 }
 
@@ -159,6 +159,8 @@ function fakeKubeApi(ready: Record<string, boolean>): http.Server {
 let tmp = "";
 const servers: (http.Server | https.Server)[] = [];
 const redis = { up: true };
+/** Turns on a second series that makes the extra "smoke-test" recording rule fail at evaluation. */
+const ruleError = { on: false };
 const grafanaState = { datasourceOk: true };
 const ready: Record<string, boolean> = { "agent-api": true, "agent-api-preview": true };
 const urls: Record<string, string> = {};
@@ -236,9 +238,13 @@ beforeAll(async () => {
 
   const exporters: Record<string, number> = {};
   for (const [job, body, state] of [
-    ["agent-api", "agent_requests_total 1\n", { up: true }],
-    ["postgres-exporter", "pg_up 1\n", { up: true }],
-    ["redis-exporter", "redis_up 1\n", redis],
+    [
+      "agent-api",
+      () => `agent_requests_total 1\nsmoke_a 1\n${ruleError.on ? "smoke_b 1\n" : ""}`,
+      { up: true },
+    ],
+    ["postgres-exporter", () => "pg_up 1\n", { up: true }],
+    ["redis-exporter", () => "redis_up 1\n", redis],
   ] as const) {
     const s = exporter(state, body);
     servers.push(s);
@@ -284,6 +290,18 @@ beforeAll(async () => {
     fs.writeFileSync(file, yaml.dump({ groups: f.groups }, { lineWidth: -1, noRefs: true }));
     return file;
   });
+  // One extra group that evaluation can break on demand: both series renamed to the record name collide
+  // ("vector contains metrics with the same labelset after applying rule labels").
+  const extra = path.join(ruleDir, "smoke-test.yaml");
+  fs.writeFileSync(
+    extra,
+    yaml.dump({
+      groups: [
+        { name: "smoke-test", rules: [{ record: "smoke:ab", expr: '{__name__=~"smoke_a|smoke_b"}' }] },
+      ],
+    }),
+  );
+  ruleFiles.push(extra);
   const promConfig = {
     global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
     rule_files: ruleFiles,
@@ -305,19 +323,19 @@ beforeAll(async () => {
   ]);
   urls.prometheus = `http://${HOST}:${promPort}`;
 
-  // Healthy baseline before the first check: targets scraped, every rule evaluated, a heartbeat delivered.
-  await waitFor("Prometheus to scrape all targets and evaluate all rules", 60_000, async () => {
+  // Healthy baseline before the first check: targets scraped, rules evaluating, a heartbeat delivered.
+  await waitFor("Prometheus to scrape all targets and evaluate rules", 120_000, async () => {
     const t = (await (await fetch(`${urls.prometheus}/api/v1/targets?state=active`)).json()) as {
       data: { activeTargets: { health: string }[] };
     };
     const r = (await (await fetch(`${urls.prometheus}/api/v1/rules`)).json()) as {
-      data: { groups: { rules: { health: string }[] }[] };
+      data: { groups: { name: string; rules: { health: string }[] }[] };
     };
     return (
       t.data.activeTargets.length === 3 &&
       t.data.activeTargets.every((x) => x.health === "up") &&
       r.data.groups.length > 0 &&
-      r.data.groups.every((g) => g.rules.every((x) => x.health === "ok"))
+      r.data.groups.some((g) => g.name === "smoke-test" && g.rules.every((x) => x.health === "ok"))
     );
   }).catch((e: Error) => {
     throw new Error(`${e.message}\n${JSON.stringify(logs)}`);
@@ -394,21 +412,28 @@ describe("npm run smoke", () => {
     ]) {
       expect(row(r.stdout, check), check).toMatch(/\bPASS\b/);
     }
-    expect(row(r.stdout, "prometheus rules")).toMatch(/\d+ groups, \d+ rules evaluated without errors/);
+    expect(row(r.stdout, "prometheus rules")).toMatch(/\d+ groups, \d+ rules, no evaluation errors/);
     expect(row(r.stdout, "grafana dashboards")).toContain(`${DASHBOARD_UIDS.length} dashboards present`);
     expect(r.stdout).toContain("all 12 checks passed");
   });
 
-  it("fails (exit 1) naming each broken part: an exporter down, no ready preview endpoint, a dead datasource, an untrusted certificate", async () => {
+  it("fails (exit 1) naming each broken part: a failing rule, an exporter down, no ready preview endpoint, a dead datasource, an untrusted certificate", async () => {
     redis.up = false;
     ready["agent-api-preview"] = false;
     grafanaState.datasourceOk = false;
+    ruleError.on = true;
     try {
       await waitFor("Prometheus to see redis-exporter down", 20_000, async () => {
         const t = (await (await fetch(`${urls.prometheus}/api/v1/targets?state=active`)).json()) as {
           data: { activeTargets: { labels: { job: string }; health: string }[] };
         };
-        return t.data.activeTargets.some((x) => x.labels.job === "redis-exporter" && x.health === "down");
+        const r = (await (await fetch(`${urls.prometheus}/api/v1/rules`)).json()) as {
+          data: { groups: { name: string; rules: { health: string }[] }[] };
+        };
+        return (
+          t.data.activeTargets.some((x) => x.labels.job === "redis-exporter" && x.health === "down") &&
+          r.data.groups.some((g) => g.name === "smoke-test" && g.rules.some((x) => x.health === "err"))
+        );
       });
       const r = await smoke({ NODE_EXTRA_CA_CERTS: "" });
       expect(r.code).toBe(1);
@@ -422,11 +447,15 @@ describe("npm run smoke", () => {
       expect(row(r.stdout, "public url (TLS)")).toMatch(
         /FAIL .*(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify)/i,
       );
-      expect(r.stdout).toMatch(/5 of 12 checks FAILED/);
+      expect(row(r.stdout, "prometheus rules")).toMatch(
+        /FAIL .*1 rule\(s\) failing evaluation: smoke-test\/smoke:ab \(.*same labelset/,
+      );
+      expect(r.stdout).toMatch(/6 of 12 checks FAILED/);
     } finally {
       redis.up = true;
       ready["agent-api-preview"] = true;
       grafanaState.datasourceOk = true;
+      ruleError.on = false;
     }
   });
 
