@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { azureName } from "./naming";
+import { registryName } from "./azure/registryPlan";
 
 /**
  * The secondary region of each region we deploy to, from Microsoft's "Azure cross-region replication
@@ -325,6 +326,8 @@ export function postgresServerId(subscriptionId: string, stack: string): string 
 export interface RecoveryRequest {
   /** The stack being rebuilt, e.g. prod. */
   sourceStack: string;
+  /** The recovery stack, e.g. prod-dr. */
+  targetStack: string;
   /** The source stack's region (its `location`). */
   sourceLocation: string;
   /** Where to rebuild. */
@@ -354,14 +357,38 @@ export function recoverySection(req: RecoveryRequest): RecoveryConfig {
  * The recovery stack's raw config (`{ "<ns>:<key>": string }`, as Pulumi hands config over): the source's
  * config with `location` replaced by the target region and the recovery section filled in. Secrets are
  * carried over as they are (the caller decides whether they are placeholders or real values).
+ *
+ * A stack that creates its own registry (no `registry.existingId`) gets a new, empty one named after the
+ * recovery stack, so the app image moves there: the images are imported into it after the update
+ * (`az acr import`, docs/runbooks/disaster-recovery.md); the source's registry may be in the lost region.
  */
 export function recoveryStackConfig(
   source: Record<string, string>,
   req: RecoveryRequest,
 ): Record<string, string> {
-  return {
+  const out: Record<string, string> = {
     ...source,
     "monitoring-platform:location": req.region,
     [KEY]: JSON.stringify(recoverySection(req)),
   };
+  const app = parseJson(source["monitoring-platform:app"]);
+  const registry = parseJson(source["monitoring-platform:registry"]);
+  if (app && typeof app.image === "string" && !registry?.existingId) {
+    const repo = app.image.split("/").slice(1).join("/");
+    out["monitoring-platform:app"] = JSON.stringify({
+      ...app,
+      image: `${registryName(req.targetStack)}.azurecr.io/${repo}`,
+    });
+  }
+  return out;
+}
+
+function parseJson(s: string | undefined): Record<string, unknown> | undefined {
+  if (!s) return undefined;
+  try {
+    const v = JSON.parse(s) as unknown;
+    return v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // the schema reports malformed JSON with the key
+  }
 }

@@ -245,6 +245,7 @@ describe("recovery plan", () => {
   it("derives GeoRestore when the region changes and PITR when it stays; recover only when asked", () => {
     const base = {
       sourceStack: "prod",
+      targetStack: "prod-dr",
       sourceLocation: "westeurope",
       restoreTime: "2026-12-01T01:00:00Z",
       subscriptionId: SUB,
@@ -261,6 +262,7 @@ describe("recovery plan", () => {
     const source = { "monitoring-platform:location": "westeurope", "monitoring-platform:protect": "true" };
     const out = recoveryStackConfig(source, {
       sourceStack: "prod",
+      targetStack: "prod-dr",
       sourceLocation: "westeurope",
       region: "northeurope",
       restoreTime: "2026-12-01T01:00:00Z",
@@ -269,5 +271,34 @@ describe("recovery plan", () => {
     expect(Object.keys(out).sort()).toEqual([...Object.keys(source), "monitoring-platform:recovery"].sort());
     expect(out["monitoring-platform:location"]).toBe("northeurope");
     expect(out["monitoring-platform:protect"]).toBe("true");
+  });
+
+  it("moves the app image to the recovery stack's own registry, unless the source uses an existing one", () => {
+    const req = {
+      sourceStack: "prod",
+      targetStack: "prod-dr",
+      sourceLocation: "westeurope",
+      region: "northeurope",
+      restoreTime: "2026-12-01T01:00:00Z",
+      subscriptionId: SUB,
+    };
+    const app = JSON.stringify({ name: "agent-api", image: "acragentsprod.azurecr.io/agent-api" });
+    const own = recoveryStackConfig(
+      { "monitoring-platform:app": app, "monitoring-platform:registry": '{"sku":"Premium"}' },
+      req,
+    );
+    expect(JSON.parse(own["monitoring-platform:app"]!)).toEqual({
+      name: "agent-api",
+      image: "acragentsproddr.azurecr.io/agent-api",
+    });
+    const shared = recoveryStackConfig(
+      {
+        "monitoring-platform:app": app,
+        "monitoring-platform:registry":
+          '{"existingId":"/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acrshared"}',
+      },
+      req,
+    );
+    expect(shared["monitoring-platform:app"]).toBe(app);
   });
 });

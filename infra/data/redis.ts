@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
-import * as network from "@pulumi/azure-native/network";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
-import { linkedPrivateZone } from "../azure/privateDns";
+import { linkedPrivateZone, privateEndpoint } from "../azure/privateDns";
 import { redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
@@ -163,30 +162,20 @@ export class Redis extends pulumi.ComponentResource {
       },
       this,
     );
-    const endpoint = new network.PrivateEndpoint(
-      `${name}-pe`,
+    privateEndpoint(
+      name,
       {
-        privateEndpointName: azureName("pe", args.stack, "redis"),
+        endpointName: azureName("pe", args.stack, "redis"),
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        subnet: { id: args.endpointsSubnetId },
-        privateLinkServiceConnections: [
-          { name: `${clusterName}-link`, privateLinkServiceId: cluster.id, groupIds: ["redisEnterprise"] },
-        ],
+        subnetId: args.endpointsSubnetId,
+        targetId: cluster.id,
+        groupId: "redisEnterprise",
+        zoneId: zone.id,
+        zoneConfigName: "redis",
         tags: args.tags,
       },
-      { parent: this },
-    );
-    // The zone group makes Azure write (and keep current) the endpoint's A record in the zone.
-    new network.PrivateDnsZoneGroup(
-      `${name}-pe-dns`,
-      {
-        privateDnsZoneGroupName: "default",
-        privateEndpointName: endpoint.name,
-        resourceGroupName: args.resourceGroupName,
-        privateDnsZoneConfigs: [{ name: "redis", privateDnsZoneId: zone.id }],
-      },
-      { parent: this },
+      this,
     );
 
     // Read the key after the database exists (its name is an output of the database) and keep it secret

@@ -116,6 +116,7 @@ export function planRecoveryConfig(
   }
   const request: RecoveryRequest = {
     sourceStack: args.from,
+    targetStack: recoveryStackName(args),
     sourceLocation,
     region: args.region,
     restoreTime,
@@ -125,7 +126,7 @@ export function planRecoveryConfig(
   const config = recoveryStackConfig(source, request);
   let parsed;
   try {
-    parsed = parseStackConfig(config);
+    parsed = parseStackConfig(config, recoveryStackName(args));
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new RebuildError(`the recovery stack's config is invalid:\n${e.message}`, "validate");

@@ -441,7 +441,7 @@ export async function runSmoke(
   io: { root: string; log: (l: string) => void },
 ): Promise<number> {
   const a = parseArgs(argv);
-  const cfg = parseStackConfig(readStackConfig(io.root, a.stack, a.config).config);
+  const cfg = parseStackConfig(readStackConfig(io.root, a.stack, a.config).config, a.stack);
   const procs: ChildProcess[] = [];
   try {
     const ns = cfg.monitoring.namespace;
