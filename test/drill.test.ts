@@ -125,7 +125,10 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
 
   it("leaves a normal prod render byte-for-byte alone: undoing exactly the recovery differences gives it back", () => {
     const undone = JSON.parse(
-      restoreText.replaceAll("prod-dr", "prod").replaceAll("northeurope", "westeurope"),
+      restoreText
+        .replaceAll("prod-dr", "prod")
+        .replaceAll("acragentsproddr", "acragentsprod")
+        .replaceAll("northeurope", "westeurope"),
     ) as Doc;
     undone.stack = "prod";
     for (const r of undone.resources) {
