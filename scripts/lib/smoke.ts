@@ -10,6 +10,14 @@
  * with the current kubeconfig context (`az aks get-credentials` + kubelogin, README). port-forward goes
  * through the kubelet into the pod, so the namespace's NetworkPolicies do not block it; kubectl proxy
  * authenticates with the kubeconfig's credentials. Both are stopped when the check ends.
+ *
+ * API shapes relied on: Prometheus management API (/-/ready) and HTTP API (/api/v1/rules with rule
+ * `health` ok|err|unknown and `lastError`; /api/v1/targets with `health` up|down|unknown),
+ * prometheus.io/docs/prometheus/latest/querying/api/ and …/management_api/; Alertmanager /-/ready and the
+ * v2 API /api/v2/status (`config.original`), github.com/prometheus/alertmanager api/v2/openapi.yaml;
+ * Grafana HTTP API /api/health, /api/search?type=dash-db, /api/datasources and
+ * /api/datasources/uid/<uid>/health, grafana.com/docs/grafana/latest/developers/http_api/; Kubernetes
+ * discovery.k8s.io/v1 EndpointSlice list by the `kubernetes.io/service-name` label.
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -275,7 +283,8 @@ export function servicesReady(f: Fetch, kubeApi: string, services: SmokeExpectat
         `${kubeApi}/apis/discovery.k8s.io/v1/namespaces/${services.namespace}/endpointslices?labelSelector=${selector}`,
       );
       const endpoints = list.items.flatMap((s) => s.endpoints ?? []);
-      // An endpoint whose `ready` is unset counts as ready (EndpointSlice API: "nil should be interpreted as true").
+      // An unset `ready` counts as ready: "The nil value indicates an unknown state. In most cases consumers
+      // should interpret this unknown state as ready" (Kubernetes API reference, EndpointSlice v1, EndpointConditions).
       const ready = endpoints.filter((e) => e.conditions?.ready !== false).length;
       return ready > 0
         ? `${ready}/${endpoints.length} endpoints ready`
