@@ -19,6 +19,9 @@ const entries = {
   bluegreen: "scripts/bluegreen.js",
   "policy:check": "scripts/policyCheck.js",
   "preview:comment": "scripts/previewComment.js",
+  "dr-rebuild": "scripts/drRebuild.js",
+  smoke: "scripts/smoke.js",
+  "bootstrap-state": "scripts/bootstrapState.js",
 };
 if (!entries[entry]) {
   console.error(`usage: node scripts/run.cjs <${Object.keys(entries).join("|")}> [args...]`);

@@ -5,6 +5,7 @@ import type { StackConfig } from "../config";
 import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
 import { guardCreateOnly } from "../azure/existing";
+import { POSTGRES_RESTORE_FIELDS, restoredBackup, type PostgresRestore } from "../recovery";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -27,6 +28,8 @@ export interface PostgresArgs {
   /** `protect` on the server and databases. */
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: create the server from another server's backups (`recoveryPlan().postgres`). */
+  restore?: PostgresRestore;
 }
 
 /**
@@ -77,7 +80,8 @@ export class Postgres extends pulumi.ComponentResource {
           {
             key: "postgres.geoRedundantBackup",
             current: live.backup?.geoRedundantBackup === "Enabled",
-            desired: args.postgres.geoRedundantBackup,
+            // A geo-restored server is created locally redundant on purpose (infra/recovery.ts).
+            desired: restoredBackup(plan.backup, args.restore).geoRedundantBackup === "Enabled",
             how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
           },
         ],
@@ -97,7 +101,7 @@ export class Postgres extends pulumi.ComponentResource {
         storage,
         availabilityZone: plan.availabilityZone,
         highAvailability: plan.highAvailability,
-        backup: plan.backup,
+        backup: restoredBackup(plan.backup, args.restore),
         network: {
           delegatedSubnetResourceId: args.delegatedSubnetId,
           privateDnsZoneArmResourceId: zone.id,
@@ -107,6 +111,9 @@ export class Postgres extends pulumi.ComponentResource {
         administratorLogin: args.postgres.adminLogin,
         administratorLoginPassword: pulumi.secret(args.administratorLoginPassword),
         tags: args.tags,
+        // Recovery stack only: createMode PointInTimeRestore/GeoRestore + sourceServerResourceId +
+        // pointInTimeUTC make ARM build the server from the source's backups instead of an empty one.
+        ...(args.restore ?? {}),
       },
       {
         parent: this,
@@ -125,7 +132,15 @@ export class Postgres extends pulumi.ComponentResource {
         // and would otherwise show as drift on every preview
         // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-high-availability, "failover").
         // The performance tier follows the disk size Azure chose when it auto-grew it; not ours to revert.
-        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone", "storage.tier"],
+        ignoreChanges: [
+          "availabilityZone",
+          "highAvailability.standbyAvailabilityZone",
+          "storage.tier",
+          // Restore inputs only act at creation; ignoring them afterwards means a later change of the
+          // recovery section (a new restore time, another source) never plans a replacement of the
+          // restored server. Only in a recovery stack, so a normal stack's registration is unchanged.
+          ...(args.restore ? POSTGRES_RESTORE_FIELDS : []),
+        ],
       },
     );
 
