@@ -87,6 +87,7 @@ const registry = new ContainerRegistry("registry", {
   endpointsSubnetId: network.endpointsSubnetId,
   vnetId: network.vnetId,
   subscriptionId: client.subscriptionId,
+  protect: cfg.protect,
 });
 const vault = new KeyVault("vault", {
   ...common,
