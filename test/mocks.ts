@@ -13,6 +13,7 @@ import {
   unwrapSecrets,
 } from "../scripts/lib/mockRuntime";
 import { readStackConfig } from "../scripts/lib/stackFile";
+import { findPlaceholders } from "../infra/placeholders";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -98,12 +99,49 @@ function wrap(ev: Evaluation): StackRun {
   };
 }
 
-/** Evaluates infra/index.ts for a stack (fresh module graph each time). */
+/**
+ * Deployable stand-ins for the stack files' example values (infra/placeholders.ts), which `pulumi up` — and
+ * so `evaluateStack` — refuses: a fixed GUID per key, 20.x instead of the RFC 5737 ranges, seeded.dev instead
+ * of example.com. Like SEEDED_SECRETS, they let the tests run the program as a real run would.
+ */
+export function withDeployableValues(
+  config: Record<string, string>,
+  project: string,
+): Record<string, string> {
+  const out = { ...config };
+  for (const p of findPlaceholders(config, project)) {
+    const fullKey = `${project}:${String(p.path[0])}`;
+    const substitute = (v: string) =>
+      p.kind === "object-id"
+        ? `5eed0000-7a3c-4b1e-9d2f-${[...p.key]
+            .reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 2 ** 48, 7)
+            .toString(16)
+            .padStart(12, "0")}`
+        : v
+            .replace(/\b192\.0\.2\./g, "20.192.2.")
+            .replace(/\b198\.51\.100\./g, "20.198.100.")
+            .replace(/\b203\.0\.113\./g, "20.203.113.")
+            .replace(/\bexample\.(com|org|net)\b/g, "seeded.dev");
+    if (p.path.length === 1) {
+      out[fullKey] = substitute(out[fullKey]!);
+      continue;
+    }
+    const doc = JSON.parse(out[fullKey]!) as Record<string | number, unknown>;
+    const parent = p.path.slice(1, -1).reduce<any>((o, k) => o[k], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const last = p.path[p.path.length - 1]!;
+    parent[last] = substitute(String(parent[last]));
+    out[fullKey] = JSON.stringify(doc);
+  }
+  return out;
+}
+
+/** Evaluates infra/index.ts for a stack (fresh module graph each time), as `pulumi up` would. */
 export async function evaluateStack(
   stack: string,
   overrides: Record<string, unknown> = {},
 ): Promise<StackRun> {
-  const sc = stackConfig(stack, overrides);
+  const raw = stackConfig(stack, overrides);
+  const sc = { ...raw, config: withDeployableValues(raw.config, raw.project) };
   const ev = await evaluateProgram({
     ...sc,
     mode: "test",

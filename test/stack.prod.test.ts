@@ -98,7 +98,8 @@ describe("prod stack: AKS baseline", () => {
   it("restricts the API server to the authorized ranges", () => {
     expect(cluster().apiServerAccessProfile).toEqual({
       enablePrivateCluster: false,
-      authorizedIPRanges: ["203.0.113.0/24", "198.51.100.16/28"],
+      // The stack file's RFC 5737 examples, replaced by deployable ranges (test/mocks.ts withDeployableValues).
+      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28"],
     });
   });
 
@@ -123,7 +124,7 @@ describe("prod stack: public entry", () => {
     expect(cluster().ingressProfile).toEqual({ webAppRouting: { enabled: true } });
     const ing = run.inputsOf(run.one("kubernetes:networking.k8s.io/v1:Ingress"));
     expect(ing.spec.ingressClassName).toBe("webapprouting.kubernetes.azure.com");
-    expect(ing.spec.rules[0].host).toBe("agents.platform.example.com");
+    expect(ing.spec.rules[0].host).toBe("agents.platform.seeded.dev"); // example.com, made deployable
     expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("agent-api");
     expect(ing.metadata.annotations["kubernetes.azure.com/tls-cert-keyvault-uri"]).toMatch(
       /^https:\/\/kv-agents-prod-\w+\.vault\.azure\.net\/certificates\/agents-tls$/,

@@ -6,6 +6,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { setOfflineRender } from "../../infra/runMode";
 
 /** Marker for values that only exist after deployment (ids, generated names, issuer URLs…). */
 export const UNKNOWN = "(known after apply)";
@@ -266,6 +267,9 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;
   let exported: Record<string, unknown> = {};
+  // Render mode evaluates the example stack files, placeholders included (infra/runMode.ts); tests run
+  // the program as `pulumi up` would.
+  setOfflineRender(opts.mode === "render");
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const o = t.opts as pulumi.CustomResourceOptions;
@@ -299,6 +303,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       return {};
     }
   });
+  setOfflineRender(false);
   if (failure !== undefined) {
     // Callers (the bad-config tests) check that nothing was registered before the failure.
     if (failure && typeof failure === "object") {
