@@ -68,6 +68,10 @@ export interface NamespaceModel {
 
 export interface ClusterModel {
   namespaces: Map<string, NamespaceModel>;
+  /** The rendered stack (runbooks write `<env>` for it). */
+  stack: string;
+  /** Azure resource names the program sets (resource groups, clusters, servers, …), known before apply. */
+  azureNames: Set<string>;
 }
 
 function ns(model: ClusterModel, name: string): NamespaceModel {
@@ -309,12 +313,25 @@ function appRoutingAddOn(model: ClusterModel): void {
 
 /** Builds the cluster model from a render document. */
 export function clusterModel(doc: RenderDocument): ClusterModel {
-  const model: ClusterModel = { namespaces: new Map() };
+  const model: ClusterModel = { namespaces: new Map(), stack: doc.stack, azureNames: new Set() };
   ns(model, "default");
   ns(model, "kube-system");
   const monitors: { namespace: string; selector: Labels; paths: string[] }[] = [];
   for (const r of doc.resources) {
     const i = r.inputs as any;
+    if (r.type.startsWith("azure-native:")) {
+      // `<thing>Name` inputs, and the node resource group AKS creates under the name we give it.
+      for (const [k, v] of Object.entries(i ?? {})) {
+        if (
+          (k.endsWith("Name") || k === "nodeResourceGroup") &&
+          typeof v === "string" &&
+          !v.includes("(known after apply)")
+        ) {
+          model.azureNames.add(v);
+        }
+      }
+      continue;
+    }
     if (r.type === HELM_RELEASE) {
       CHARTS[String(i.chart)]?.(model, String(i.name ?? r.name), String(i.namespace ?? "default"), i.values);
       continue;
@@ -771,6 +788,7 @@ export function checkRunbooks(
         const words = shellWords(simple);
         const tool = words[0];
         if (tool === "kubectl") checkKubectl(model, words, forwards, report);
+        else if (tool === "az") checkAz(model, words, report);
         else if (tool === "curl") checkCurl(model, words, forwards, undefined, report);
         else if (tool === "amtool") {
           const url = words.find((w) => w.startsWith("--alertmanager.url="))?.split("=")[1];
@@ -1007,6 +1025,26 @@ function checkKubectl(
         { namespace: nsName, labels: pod.labels, what: pod.owner, pod } as Source & { pod: PodTemplate },
         report,
       );
+  }
+}
+
+/**
+ * `az` commands: resource groups and cluster names must be ones the program creates (with `<env>` the
+ * rendered stack); `-n/--name` only when it spells a program name pattern (`…-<env>`), since it also names
+ * things the program does not (certificates, VMSS instances).
+ */
+function checkAz(model: ClusterModel, words: string[], report: (m: string) => void): void {
+  for (let i = 1; i < words.length; i++) {
+    const flag = words[i]!;
+    const strict = ["-g", "--resource-group", "--cluster-name", "--server-name"].includes(flag);
+    const byEnv = ["-n", "--name"].includes(flag);
+    if (!strict && !byEnv) continue;
+    const value = words[++i] ?? "";
+    if (byEnv && !value.includes("<env>")) continue;
+    const name = value.replace(/<env>/g, model.stack);
+    if (!matchesName(name, model.azureNames)) {
+      report(`Azure name "${value}" (${name} in stack ${model.stack}) is not one the program creates`);
+    }
   }
 }
 

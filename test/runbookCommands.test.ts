@@ -149,6 +149,11 @@ describe("the checker fails on a runbook that does not fit the deployment", () =
       [/agents\/agent-api-allow-ingress admits no traffic from .* in kube-system/],
     ],
     [
+      "an Azure resource group the program does not create",
+      "az aks show -g rg-agent-<env> -n aks-agents-<env>",
+      [/Azure name "rg-agent-<env>" \(rg-agent-prod in stack prod\) is not one the program creates/],
+    ],
+    [
       "an npm script that does not exist",
       "npm run blue-green -- status --stack prod",
       [/npm script "blue-green"/],
