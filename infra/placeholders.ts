@@ -69,14 +69,21 @@ export function hasExampleHost(s: string): boolean {
 
 const HINTS: Record<PlaceholderKind, string> = {
   "object-id":
-    "the object id of a real Entra ID group or user (az ad group show --group <name> --query id -o tsv)",
+    "a real id: the object id of an Entra ID group or user (az ad group show --group <name> --query id -o tsv), or your subscription's id in a resource id (az account show --query id -o tsv)",
   "documentation-address":
     "the real address range (RFC 5737 documentation ranges route nowhere), e.g. your runners' and admins' egress IPs as /32s",
   "example-host": "a DNS name in a zone you own (RFC 2606 example domains can never point at your ingress)",
 };
 
+/** GUIDs inside a longer value (a resource id's subscription, say) count too. */
+const EMBEDDED_UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+export function hasPlaceholderUuid(s: string): boolean {
+  return [...s.matchAll(EMBEDDED_UUID_RE)].some((m) => isPlaceholderUuid(m[0]));
+}
+
 function kindOf(s: string): PlaceholderKind | undefined {
-  if (isPlaceholderUuid(s)) return "object-id";
+  if (hasPlaceholderUuid(s)) return "object-id";
   if (hasDocumentationAddress(s)) return "documentation-address";
   if (hasExampleHost(s)) return "example-host";
   return undefined;

@@ -13,7 +13,7 @@ import {
   unwrapSecrets,
 } from "../scripts/lib/mockRuntime";
 import { readStackConfig } from "../scripts/lib/stackFile";
-import { findPlaceholders } from "../infra/placeholders";
+import { findPlaceholders, isPlaceholderUuid } from "../infra/placeholders";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -99,9 +99,12 @@ function wrap(ev: Evaluation): StackRun {
   };
 }
 
+/** The stand-in for every example GUID (object ids, the subscription in a resource id). */
+export const SEEDED_OBJECT_ID = "5eed0000-7a3c-4b1e-9d2f-0123456789ab";
+
 /**
  * Deployable stand-ins for the stack files' example values (infra/placeholders.ts), which `pulumi up` — and
- * so `evaluateStack` — refuses: a fixed GUID per key, 20.x instead of the RFC 5737 ranges, seeded.dev instead
+ * so `evaluateStack` — refuses: SEEDED_OBJECT_ID for example GUIDs, 20.x instead of the RFC 5737 ranges, seeded.dev instead
  * of example.com. Like SEEDED_SECRETS, they let the tests run the program as a real run would.
  */
 export function withDeployableValues(
@@ -112,16 +115,14 @@ export function withDeployableValues(
   for (const p of findPlaceholders(config, project)) {
     const fullKey = `${project}:${String(p.path[0])}`;
     const substitute = (v: string) =>
-      p.kind === "object-id"
-        ? `5eed0000-7a3c-4b1e-9d2f-${[...p.key]
-            .reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 2 ** 48, 7)
-            .toString(16)
-            .padStart(12, "0")}`
-        : v
-            .replace(/\b192\.0\.2\./g, "20.192.2.")
-            .replace(/\b198\.51\.100\./g, "20.198.100.")
-            .replace(/\b203\.0\.113\./g, "20.203.113.")
-            .replace(/\bexample\.(com|org|net)\b/g, "seeded.dev");
+      v
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (id) =>
+          isPlaceholderUuid(id) ? SEEDED_OBJECT_ID : id,
+        )
+        .replace(/\b192\.0\.2\./g, "20.192.2.")
+        .replace(/\b198\.51\.100\./g, "20.198.100.")
+        .replace(/\b203\.0\.113\./g, "20.203.113.")
+        .replace(/\bexample\.(com|org|net)\b/g, "seeded.dev");
     if (p.path.length === 1) {
       out[fullKey] = substitute(out[fullKey]!);
       continue;

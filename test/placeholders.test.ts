@@ -116,7 +116,7 @@ describe("a real run refuses a stack holding examples", () => {
     for (const p of findPlaceholders(sc.config, sc.project)) expect(error!.message).toContain(p.key);
     expect(error!.message).toContain(
       "monitoring-platform:aks.adminGroupObjectIds[0] still holds the example 11111111-2222-3333-4444-555555555555: " +
-        "set the object id of a real Entra ID group or user",
+        "set a real id: the object id of an Entra ID group or user",
     );
     expect(error!.message).toContain(
       "fix: pulumi config set --path 'monitoring-platform:app.ingress.hostname' <value>",

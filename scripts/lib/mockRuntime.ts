@@ -152,7 +152,21 @@ function computedState(
     case "azure-native:dbforpostgresql:Server":
       return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
     case "azure-native:redisenterprise:RedisEnterprise":
-      return { name: azName, hostName: u(`${azName}.${inputs.location}.redis.azure.net`) };
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${azName}`,
+        ),
+        hostName: u(`${azName}.${inputs.location}.redis.azure.net`),
+      };
+    case "azure-native:redisenterprise:Database":
+      // A child resource: its id is the cluster's id plus /databases/<name>.
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${String(inputs.clusterName)}/databases/${azName}`,
+        ),
+      };
     case "random:index/randomPassword:RandomPassword":
       // A recognisable fake: the secret-leak tests search every output file for it.
       return { result: `MockPw-${name}-9Zq!x7Lk` };
@@ -186,7 +200,18 @@ function fakeKubeconfig(cluster: string): string {
   ].join("\n");
 }
 
-function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.runtime.Mocks {
+/**
+ * What already exists in the (mock) cloud, by invoke token (`azure-native:keyvault:getVault`, …): the
+ * day-2 tests put live state here. Reads of anything not listed answer like ARM does for a resource that
+ * does not exist yet (ResourceNotFound), which is the first-`pulumi up` case the render shows.
+ */
+export type ExistingState = Record<string, Record<string, unknown>>;
+
+function mocks(
+  mode: ValueMode,
+  records: Map<string, RecordedResource>,
+  existing: ExistingState = {},
+): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const inputs = (args.inputs ?? {}) as Record<string, unknown>;
@@ -217,10 +242,18 @@ function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.
               },
             ],
           };
-        default:
+        default: {
+          const live = existing[args.token];
+          if (live) return live;
+          if (/^azure-native:[a-z0-9]+:get[A-Z]/.test(args.token)) {
+            // The SDK turns a failed invoke into Error(err.details), as for the engine's gRPC errors.
+            const message = `ResourceNotFound: ${args.token} (mock cloud: nothing exists yet)`;
+            throw Object.assign(new Error(message), { details: message });
+          }
           throw new Error(
             `mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`,
           );
+        }
       }
     },
   };
@@ -247,6 +280,8 @@ export interface EvaluateOptions {
   config: Record<string, string>;
   secretKeys: string[];
   mode: ValueMode;
+  /** Live cloud state answered by read invokes (day-2 tests); default: nothing exists yet. */
+  existing?: ExistingState;
   /** The program to run; defaults to importing infra/index.ts (its exports become stack outputs). */
   program?: () => Promise<Record<string, unknown>>;
 }
@@ -257,8 +292,13 @@ export interface EvaluateOptions {
  */
 export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
   const records = new Map<string, RecordedResource>();
+  if (opts.mode === "render") {
+    // The render must not depend on the machine it runs on: the program reads Azure credential settings
+    // (ARM_*/AZURE_*) only to tell how a real deployer is logged in (infra/azure/deployer.ts).
+    for (const k of Object.keys(process.env)) if (/^(ARM|AZURE)_/.test(k)) delete process.env[k];
+  }
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
-  await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
+  await pulumi.runtime.setMocks(mocks(opts.mode, records, opts.existing), opts.project, opts.stack, false);
   const program =
     opts.program ??
     // `require` (not `import()`) so the same line works from source (tsx) and transpiled (.build/*.js).
