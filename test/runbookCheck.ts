@@ -51,6 +51,8 @@ interface PolicyRule {
 }
 export interface NetworkPolicyModel {
   name: string;
+  /** Egress by name (CiliumNetworkPolicy toFQDNs): allowed host patterns and ports. */
+  fqdns?: { patterns: string[]; ports: number[] }[];
   podSelector: { matchLabels?: Labels };
   policyTypes: string[];
   ingress: PolicyRule[];
@@ -377,6 +379,23 @@ export function clusterModel(doc: RenderDocument): ClusterModel {
         ingress: i.spec?.ingress ?? [],
         egress: i.spec?.egress ?? [],
       });
+    } else if (kind === "CiliumNetworkPolicy") {
+      // Cilium enforces the union of these and the Kubernetes NetworkPolicies selecting a pod; a pod selected
+      // by any egress policy is default-deny for egress (docs.cilium.io/en/stable/security/policy/intro/).
+      const egress = (i.spec?.egress ?? []) as any[];
+      n.policies.push({
+        name,
+        podSelector: i.spec?.endpointSelector ?? {},
+        policyTypes: egress.length ? ["Egress"] : [],
+        ingress: [],
+        egress: [],
+        fqdns: egress
+          .filter((r) => Array.isArray(r.toFQDNs))
+          .map((r) => ({
+            patterns: r.toFQDNs.map((f: any) => String(f.matchName ?? f.matchPattern)),
+            ports: (r.toPorts ?? []).flatMap((tp: any) => (tp.ports ?? []).map((pp: any) => Number(pp.port))),
+          })),
+      });
     } else if (kind === "ServiceMonitor") {
       monitors.push({
         namespace: String(i.metadata?.namespace),
@@ -677,7 +696,7 @@ interface Source {
 function egressAllowed(
   model: ClusterModel,
   src: Source,
-  dest: { namespace?: string; pods?: PodTemplate[]; port: number; external: boolean },
+  dest: { namespace?: string; pods?: PodTemplate[]; port: number; external: boolean; host?: string },
 ): string | undefined {
   const n = model.namespaces.get(src.namespace);
   if (!n) return undefined;
@@ -685,11 +704,24 @@ function egressAllowed(
     (p) => p.policyTypes.includes("Egress") && matches(p.podSelector.matchLabels, src.labels),
   );
   if (selecting.length === 0) return undefined;
-  const ok = selecting.some((p) =>
-    p.egress.some(
-      (rule) =>
-        portAllowed(rule, dest.port) && (rule.to ?? [{}]).some((peer) => peerAllows(model, peer, dest)),
-    ),
+  // Cilium FQDN rules: matchName exact, matchPattern with "*" for one or more name characters.
+  const glob = (pat: string) =>
+    new RegExp(`^${pat.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[-a-z0-9.]*")}$`, "i");
+  const byName = (p: NetworkPolicyModel) =>
+    dest.external &&
+    dest.host !== undefined &&
+    (p.fqdns ?? []).some(
+      (f) =>
+        (f.ports.length === 0 || f.ports.includes(dest.port)) &&
+        f.patterns.some((pat) => glob(pat).test(dest.host!)),
+    );
+  const ok = selecting.some(
+    (p) =>
+      byName(p) ||
+      p.egress.some(
+        (rule) =>
+          portAllowed(rule, dest.port) && (rule.to ?? [{}]).some((peer) => peerAllows(model, peer, dest)),
+      ),
   );
   return ok
     ? undefined
@@ -1014,7 +1046,12 @@ function checkKubectl(
     const target = args.find((a) => a.includes("/")) ?? args[0] ?? "";
     const m = /^([a-z]+)\/(.+)$/.exec(target);
     const n = model.namespaces.get(nsName)!;
-    const pods = m ? workload(n, KIND_ALIASES[m[1]!] ?? m[1]!, m[2]!) : workload(n, "pod", target);
+    let pods = m ? workload(n, KIND_ALIASES[m[1]!] ?? m[1]!, m[2]!) : workload(n, "pod", target);
+    // A pod named by a variable ("$POD"): the pods running the container the command targets.
+    const targetContainer = flags.get("--target") ?? container;
+    if (pods.length === 0 && hasPlaceholder(target) && targetContainer) {
+      pods = n.pods.filter((p) => p.containers.some((c) => c.name === targetContainer));
+    }
     // An ephemeral or exec'd container shares the pod's network namespace: the pod's policies apply.
     const pod = pods[0] ?? (sel !== undefined ? selected[0] : undefined);
     if (pod)
@@ -1158,7 +1195,7 @@ function checkUrl(
   }
   // An external host, called from inside the cluster: the source pod's egress policy decides.
   if (src) {
-    const e = egressAllowed(model, src, { port, external: true });
+    const e = egressAllowed(model, src, { port, external: true, host: hostRaw });
     if (e) report(e);
   }
 }

@@ -167,6 +167,20 @@ describe("the checker fails on a runbook that does not fit the deployment", () =
       ).toBe(true);
   });
 
+  it("follows the app's Cilium FQDN egress: the configured LLM host passes, any other host is refused", () => {
+    const fqdnPolicy = model.namespaces.get("agents")!.policies.find((p) => p.fqdns?.length);
+    const host = fqdnPolicy!.fqdns![0]!.patterns[0]!.replace(/^\*\./, "x.");
+    const debug = (h: string) =>
+      check(
+        `POD=$(kubectl -n agents get pods -l app=agent-api -o jsonpath='{.items[0].metadata.name}')\n` +
+          `kubectl -n agents debug -it "$POD" --image=curlimages/curl --target=app --profile=restricted -- curl -sS https://${h}/`,
+      );
+    expect(debug(host)).toEqual([]);
+    expect(debug("api.anthropic.com").join("\n")).toMatch(
+      /deploy\/agent-api-blue in agents is held by NetworkPolicy .*agents\/agent-api-allow-fqdn-egress: no egress rule admits an external host on port 443/,
+    );
+  });
+
   it("accepts the working forms: port-forward, a pod in an admitted namespace, placeholders", () => {
     expect(
       check(
