@@ -159,7 +159,9 @@ export async function evaluateComponents(
   build: () => Promise<Record<string, unknown>> | Record<string, unknown>,
   stack = "dev",
 ): Promise<StackRun> {
-  const sc = stackConfig(stack);
+  const raw = stackConfig(stack);
+  // Components read config through loadConfig, as under `pulumi up`: example values are replaced too.
+  const sc = { ...raw, config: withDeployableValues(raw.config, raw.project) };
   return wrap(await evaluateProgram({ ...sc, mode: "test", program: async () => build() }));
 }
 

@@ -620,6 +620,9 @@ const KIND_ALIASES: Record<string, string> = {
   networkpolicy: "networkpolicy",
   networkpolicies: "networkpolicy",
   netpol: "networkpolicy",
+  ciliumnetworkpolicy: "ciliumnetworkpolicy",
+  ciliumnetworkpolicies: "ciliumnetworkpolicy",
+  cnp: "ciliumnetworkpolicy",
 };
 
 /** Names of objects of `kind` in namespace `n` that the checker knows (undefined: not modelled). */
@@ -641,6 +644,7 @@ function namesOf(n: NamespaceModel, kind: string): string[] | undefined {
     case "servicemonitor":
     case "prometheusrule":
     case "networkpolicy":
+    case "ciliumnetworkpolicy":
       return [...(n.objects.get(kind) ?? [])];
     default:
       return undefined;

@@ -139,6 +139,11 @@ describe("the checker fails on a runbook that does not fit the deployment", () =
       [/container "agent-api" does not exist in deploy\/agent-api-blue \(containers: app\)/],
     ],
     [
+      "a NetworkPolicy that does not exist",
+      "kubectl -n agents get networkpolicy agent-api-egress -o yaml",
+      [/networkpolicy "agent-api-egress" does not exist in agents/],
+    ],
+    [
       "a StatefulSet pod that does not exist",
       "kubectl -n monitoring logs prometheus-kube-prometheus-stack-prometheus-5 -c prometheus",
       [/pod "prometheus-kube-prometheus-stack-prometheus-5" does not exist in monitoring/],
