@@ -13,6 +13,7 @@ import { appConfigProblems } from "./apps/blueGreenPlan";
 import { providerAuthConfig, type ProviderAuthConfig } from "./azure/deployer";
 import { registryConfigProblems } from "./azure/registryPlan";
 import { ingressConfigProblems } from "./apps/ingressPlan";
+import { recoveryProblems, recoverySchema } from "./recovery";
 import { findPlaceholders } from "./placeholders";
 import { isOfflineRender } from "./runMode";
 
@@ -407,6 +408,8 @@ export const configSchema = z
     slackWebhookUrlWarning: secretValue,
     slackWebhookUrlInfo: secretValue,
     heartbeatUrl: secretValue,
+    /** Disaster recovery: rebuild another stack from its backups (see infra/recovery.ts); absent normally. */
+    recovery: recoverySchema.optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -782,6 +785,7 @@ function crossChecks(c: StackConfig, stack: string | undefined): string[] {
     ...postgresConfigProblems(c.postgres, c.zoneRedundant),
     ...redisConfigProblems(c.redis, c.zoneRedundant),
     ...appConfigProblems(c.app),
+    ...(c.recovery ? recoveryProblems(c.recovery, c, new Date()) : []),
   ];
 }
 

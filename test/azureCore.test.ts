@@ -21,6 +21,7 @@ const common = {
 };
 
 let run: StackRun;
+let wi: WorkloadIdentity;
 beforeAll(async () => {
   run = await evaluateComponents(() => {
     const network = new Network("net", { ...common, cidrs: prod.network });
@@ -42,7 +43,7 @@ beforeAll(async () => {
     });
     const pw = generatedPassword("pw", true, vault);
     const secret = vault.addSecret("db-password", pw.result, "password");
-    new WorkloadIdentity("wi", {
+    wi = new WorkloadIdentity("wi", {
       ...common,
       role: "app",
       oidcIssuerUrl: "https://issuer.example/",
@@ -173,6 +174,18 @@ describe("WorkloadIdentity", () => {
       issuer: "https://issuer.example/",
       audiences: ["api://AzureADTokenExchange"],
     });
+  });
+
+  it("hands out a client id that carries the federated credential and the role assignments as dependencies", async () => {
+    // Whatever is configured with the client id (service account annotation, Helm values) therefore waits
+    // for them: Pulumi orders a resource after every resource its inputs' Outputs came from.
+    const deps = (await (
+      wi.clientId as unknown as { allResources(): Promise<Set<{ __name?: string }>> }
+    ).allResources()) as Set<{ __name?: string }>;
+    const names = [...deps].map((r) => r.__name);
+    expect(names).toEqual(
+      expect.arrayContaining(["wi-identity", "wi-fic-agents-agent-api", "wi-kv-read-db-password"]),
+    );
   });
 
   it("grants Key Vault Secrets User on each secret, not on the vault", () => {

@@ -9,6 +9,7 @@ import { vi } from "vitest";
 import {
   evaluateProgram,
   type Evaluation,
+  type ExistingState,
   type RecordedResource,
   unwrapSecrets,
 } from "../scripts/lib/mockRuntime";
@@ -140,12 +141,14 @@ export function withDeployableValues(
 export async function evaluateStack(
   stack: string,
   overrides: Record<string, unknown> = {},
+  existing: ExistingState = {},
 ): Promise<StackRun> {
   const raw = stackConfig(stack, overrides);
   const sc = { ...raw, config: withDeployableValues(raw.config, raw.project) };
   const ev = await evaluateProgram({
     ...sc,
     mode: "test",
+    existing,
     program: async () => {
       vi.resetModules();
       return (await import("../infra/index")) as Record<string, unknown>;

@@ -159,6 +159,14 @@ function computedState(
         ),
         hostName: u(`${azName}.${inputs.location}.redis.azure.net`),
       };
+    case "azure-native:containerregistry:Registry":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${azName}`,
+        ),
+        loginServer: u(`${azName}.azurecr.io`),
+      };
     case "azure-native:redisenterprise:Database":
       // A child resource: its id is the cluster's id plus /databases/<name>.
       return {
@@ -310,7 +318,17 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // Render mode evaluates the example stack files, placeholders included (infra/runMode.ts); tests run
   // the program as `pulumi up` would.
   setOfflineRender(opts.mode === "render");
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+  // A check that fails inside an Output (the create-only guards read live state in an apply) rejects a
+  // promise nobody awaits; under the engine that fails the update with its message. Here it is caught and
+  // rethrown from this function (the tests assert on the message).
+  let rejectUnhandled: (e: unknown) => void = () => {};
+  const unhandled = new Promise<never>((_, reject) => (rejectUnhandled = reject));
+  const onUnhandled = (e: unknown) => {
+    if (e && typeof e === "object") (e as { capturedByMockRuntime?: boolean }).capturedByMockRuntime = true;
+    rejectUnhandled(e);
+  };
+  process.on("unhandledRejection", onUnhandled);
+  const run = pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const o = t.opts as pulumi.CustomResourceOptions;
       records.set(`${t.type}::${t.name}`, {
@@ -343,7 +361,15 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       return {};
     }
   });
-  setOfflineRender(false);
+  let outputs: unknown;
+  try {
+    outputs = await Promise.race([run, unhandled]);
+  } catch (e) {
+    failure = e;
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    setOfflineRender(false);
+  }
   if (failure !== undefined) {
     // Callers (the bad-config tests) check that nothing was registered before the failure.
     if (failure && typeof failure === "object") {
