@@ -470,7 +470,7 @@ export function extractCommands(file: string, markdown: string): RunbookCommand[
       }
       return;
     }
-    for (const m of raw.matchAll(/`((?:kubectl|curl|amtool) [^`]+)`/g)) {
+    for (const m of raw.matchAll(/`(kubectl [^`…]+)`/g)) {
       out.push({ file, line: idx + 1, text: m[1]! });
     }
   });
