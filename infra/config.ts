@@ -14,6 +14,8 @@ import { providerAuthConfig, type ProviderAuthConfig } from "./azure/deployer";
 import { registryConfigProblems } from "./azure/registryPlan";
 import { ingressConfigProblems } from "./apps/ingressPlan";
 import { recoveryProblems, recoverySchema } from "./recovery";
+import { findPlaceholders } from "./placeholders";
+import { isOfflineRender } from "./runMode";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
@@ -511,11 +513,16 @@ export type StackConfig = z.infer<typeof configSchema>;
 
 /** Thrown for any invalid stack config; the message lists every problem with its key and fix. */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    title = "Invalid stack configuration",
+  ) {
     super(
-      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p}`).join("\n") +
-        `\nFix the values with \`pulumi config set ${PROJECT}:<key> ...\` or in Pulumi.<stack>.yaml (see README "Config reference").`,
+      `${title} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.replace(/\n/g, "\n    ")}`).join("\n") +
+        `\nRun the command under each problem, or edit Pulumi.<stack>.yaml (README "Config reference"): ` +
+        `\`pulumi config set ${PROJECT}:<key> <value>\` for a top-level key, ` +
+        `\`pulumi config set --path '${PROJECT}:<key>.<field>' <value>\` for a nested one, \`--secret\` for secrets.`,
     );
     this.name = "ConfigError";
   }
@@ -538,20 +545,213 @@ function valueAt(obj: unknown, path: PropertyKey[]): unknown {
   );
 }
 
+/** The zod schema of a config path (through defaults, optionals and arrays), for allowed values and types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySchema = any;
+function unwrapSchema(s: AnySchema): AnySchema {
+  let cur = s;
+  while (cur?.def && ["default", "optional", "nullable", "prefault", "pipe"].includes(cur.def.type)) {
+    cur = cur.def.type === "pipe" ? cur.def.in : cur.def.innerType;
+  }
+  return cur;
+}
+function schemaAt(path: PropertyKey[]): AnySchema {
+  let cur: AnySchema = configSchema;
+  for (const k of path) {
+    cur = unwrapSchema(cur);
+    if (cur?.def?.type === "object") cur = cur.shape[k as string];
+    else if (cur?.def?.type === "array") cur = cur.def.element;
+    else if (cur?.def?.type === "record") cur = cur.def.valueType;
+    else return undefined;
+  }
+  return unwrapSchema(cur);
+}
+
+/** What a key accepts, in words ("an integer from 30 to 730", "one of: Free, Standard"), if the schema says. */
+function allowedText(s: AnySchema): string | undefined {
+  switch (s?.def?.type) {
+    case "number": {
+      const kind = s.isInt ? "an integer" : "a number";
+      const lo = Number.isFinite(s.minValue) && Math.abs(s.minValue) < Number.MAX_SAFE_INTEGER;
+      const hi = Number.isFinite(s.maxValue) && Math.abs(s.maxValue) < Number.MAX_SAFE_INTEGER;
+      if (lo && hi) return `${kind} from ${s.minValue} to ${s.maxValue}`;
+      if (lo) return `${kind} of at least ${s.minValue}`;
+      if (hi) return `${kind} of at most ${s.maxValue}`;
+      return kind;
+    }
+    case "enum":
+      // Quoted when an option looks like a number: YAML `version: 16` is a number, not the string "16".
+      return `one of: ${(s.options as unknown[]).map((o) => (/^[\d.]+$/.test(String(o)) ? `"${String(o)}"` : String(o))).join(", ")}`;
+    case "boolean":
+      return "true or false";
+    case "array":
+      return "a list";
+    case "object":
+      return "an object";
+    default:
+      return undefined;
+  }
+}
+
+/** Levenshtein distance: how many single-character edits turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate closest to `word` (case-insensitive), if it is close enough to be a likely typo. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (!best || d < best.d) best = { c, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : undefined;
+}
+
+const isSecretKey = (key: string) => SECRET_KEYS.includes(key as (typeof SECRET_KEYS)[number]);
+
+/**
+ * The `pulumi config set` command that sets `path` to `value`. Nested keys need `--path` (and quotes: the
+ * brackets of list indexes are shell globs). With `--path`, Pulumi stores "true"/"false" as booleans and
+ * integers as numbers and everything else as a string; top-level values are always strings
+ * (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/) — so a string that looks like a number
+ * needs `--type string` and a fractional number `--type float`.
+ */
+export function setCommand(path: PropertyKey[], value: string): string {
+  const key = keyOf(path);
+  if (path.length === 1) {
+    return `pulumi config set${isSecretKey(String(path[0])) ? " --secret" : ""} ${key} ${value}`;
+  }
+  const s = schemaAt(path);
+  let type = "";
+  const looksTyped = (v: string) => /^(-?\d+|true|false)$/.test(v);
+  if (s?.def?.type === "number" && !s.isInt) type = " --type float";
+  else if (s?.def?.type === "string" && looksTyped(value)) type = " --type string";
+  else if (s?.def?.type === "enum" && (s.options as unknown[]).some((o) => looksTyped(String(o))))
+    type = " --type string";
+  return `pulumi config set --path${type} '${key}' ${value}`;
+}
+
+/** A value to put into the fix command: the nearest allowed one when the schema tells, else `<value>`. */
+function suggestedValue(i: z.core.$ZodIssue, given: unknown, s: AnySchema): string {
+  if (i.code === "too_small" && i.origin === "number") return String(i.minimum);
+  if (i.code === "too_big" && i.origin === "number") return String(i.maximum);
+  if (s?.def?.type === "enum") {
+    const options = (s.options as unknown[]).map(String);
+    return (typeof given === "string" && nearest(given, options)) || `<${options.join("|")}>`;
+  }
+  if (s?.def?.type === "boolean")
+    return i.code === "custom" && /must be true/.test(i.message) ? "true" : "<true|false>";
+  if (i.code === "custom" && /^must be true\b/.test(i.message)) return "true";
+  // A number where a string belongs (YAML `kubernetesVersion: 1.33`): the same text, stored as a string.
+  if (i.code === "invalid_type" && i.expected === "string" && typeof given === "number") return String(given);
+  return "<value>";
+}
+
+/** zod's own wording ("Invalid input", "Too small: expected …"): replaced by ours; schema messages are kept. */
+const ZOD_DEFAULT_MESSAGE = /^(Invalid (input|option|string|type|element|key|value)|Too (small|big))/;
+
+function show(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+}
+
 function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
   if (i.code === "unrecognized_keys") {
+    const parent = schemaAt(i.path);
+    const known = parent?.def?.type === "object" ? Object.keys(parent.shape as object) : [];
     const where = i.path.length ? ` under ${keyOf(i.path)}` : "";
-    return `unknown key${i.keys.length > 1 ? "s" : ""}${where}: ${i.keys.join(", ")} — check the spelling against the README config reference`;
+    const lines = i.keys.map((k) => {
+      const guess = nearest(k, known);
+      const full = keyOf([...i.path, k]);
+      const flag = i.path.length ? " --path" : "";
+      return (
+        `${full}: did you mean ${guess ? keyOf([...i.path, guess]) : `one of ${known.join(", ")}`}?\n` +
+        `fix: pulumi config rm${flag} '${full}'` +
+        (guess ? `; ${setCommand([...i.path, guess], "<value>")}` : "")
+      );
+    });
+    return `unknown key${i.keys.length > 1 ? "s" : ""}${where}: ${i.keys.join(", ")} — ${lines.join("\n")}`;
   }
-  if (i.code !== "custom" && i.path.length > 0 && valueAt(raw, i.path) === undefined) {
-    return `${keyOf(i.path)} is missing: set it (it ${i.message.replace(/^Invalid input: /, "")})`;
+  const s = schemaAt(i.path);
+  const given = valueAt(raw, i.path);
+  const allowed = allowedText(s);
+  // An empty list is filled item by item: `--path '<key>[0]'`.
+  const fixPath = i.code === "too_small" && i.origin === "array" ? [...i.path, 0] : i.path;
+  const fix = `fix: ${setCommand(fixPath, suggestedValue(i, given, s))}`;
+  if (i.code !== "custom" && i.path.length > 0 && given === undefined) {
+    const what = ZOD_DEFAULT_MESSAGE.test(i.message) ? allowed && `it takes ${allowed}` : `it ${i.message}`;
+    return `${keyOf(i.path)} is missing: set it${what ? ` (${what})` : ""}\n${fix}`;
   }
-  return `${keyOf(i.path)} ${i.message}`;
+  const secret = i.path.length === 1 && isSecretKey(String(i.path[0]));
+  const got = secret ? "" : ` (got ${show(given)})`;
+  let message = i.message;
+  if (ZOD_DEFAULT_MESSAGE.test(message)) {
+    if (i.code === "too_small" && i.origin === "array")
+      message = `needs at least ${String(i.minimum)} item(s)`;
+    else if (i.code === "too_big" && i.origin === "array")
+      message = `takes at most ${String(i.maximum)} item(s)`;
+    else if (i.code === "invalid_type" && !allowed) message = `must be a ${i.expected}`;
+    else message = allowed ? `must be ${allowed}` : "has an invalid value";
+  } else if (allowed && ["number", "enum", "boolean"].includes(s?.def?.type)) {
+    message = `${message}; allowed: ${allowed}`;
+  }
+  return `${keyOf(i.path)} ${message}${got}\n${fix}`;
+}
+
+/**
+ * Namespaces that legitimately appear in a stack file beside ours (provider and engine settings). A key in
+ * another namespace is ignored unless that namespace looks like a typo of ours or of one of these: Pulumi
+ * itself would silently ignore `monitoring-platfrom:location`, and the program would then report the key as
+ * missing, or worse, use a default.
+ */
+export const KNOWN_NAMESPACES = [
+  "pulumi",
+  "azure-native",
+  "azure",
+  "azuread",
+  "kubernetes",
+  "random",
+  "tls",
+  "command",
+  "aws",
+  "gcp",
+  "docker",
+  "github",
+  "cloudflare",
+] as const;
+
+/** Problem for a key of a misspelled namespace, or undefined for our own and other real namespaces. */
+export function namespaceProblem(fullKey: string): string | undefined {
+  const [ns, key] = splitKey(fullKey);
+  if (ns === PROJECT || (KNOWN_NAMESPACES as readonly string[]).includes(ns)) return undefined;
+  const guess =
+    editDistance(ns, PROJECT) <= 3 || ns.includes("monitoring")
+      ? PROJECT
+      : ns.length >= 4
+        ? nearest(ns, KNOWN_NAMESPACES)
+        : undefined;
+  if (!guess) return undefined;
+  const rest = key ?? "<key>";
+  return (
+    `${fullKey}: unknown config namespace "${ns}" — did you mean "${guess}:${rest}"? ` +
+    `Keys of "${ns}" are read by nobody, so this value is ignored.\n` +
+    `fix: rename the key to ${guess}:${rest} in Pulumi.<stack>.yaml, or ` +
+    `pulumi config rm '${fullKey}' and pulumi config set ${guess}:${rest} <value>`
+  );
 }
 
 /**
  * Validates raw stack config (`{ "<project>:<key>": "<string or JSON>" }`, as Pulumi hands it over)
- * into a deeply frozen `StackConfig`. Keys of other namespaces (`azure-native:*`) are ignored.
+ * into a deeply frozen `StackConfig`. Keys of other real namespaces (`azure-native:*`, `pulumi:*`) are
+ * ignored; a namespace that looks like a typo of ours (or of a provider's) is a problem.
  * Pure: throws `ConfigError` listing every problem; registers nothing. With `stack`, checks that need the
  * stack name (the per-environment registry the app image must come from) run too.
  */
@@ -560,7 +760,11 @@ export function parseStackConfig(raw: Record<string, string>, stack?: string): S
   const problems: string[] = [];
   for (const [fullKey, value] of Object.entries(raw)) {
     const [ns, key] = splitKey(fullKey);
-    if (ns !== PROJECT || key === undefined) continue;
+    if (ns !== PROJECT || key === undefined) {
+      const problem = namespaceProblem(fullKey);
+      if (problem) problems.push(problem);
+      continue;
+    }
     obj[key] = decodeValue(key, value, problems);
   }
   const result = configSchema.safeParse(obj);
@@ -595,7 +799,7 @@ function splitKey(fullKey: string): [string, string | undefined] {
 
 /** Pulumi stores scalars as strings and objects as JSON strings. */
 function decodeValue(key: string, value: string, problems: string[]): unknown {
-  if (SECRET_KEYS.includes(key as (typeof SECRET_KEYS)[number])) return value;
+  if (isSecretKey(key)) return value;
   const t = value.trim();
   if (t === "true" || t === "false") return t === "true";
   if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
@@ -603,11 +807,31 @@ function decodeValue(key: string, value: string, problems: string[]): unknown {
     try {
       return JSON.parse(t);
     } catch (e) {
-      problems.push(`${PROJECT}:${key} is not valid JSON (${(e as Error).message}): check the stack file`);
+      problems.push(
+        `${PROJECT}:${key} is not valid JSON (${(e as Error).message}): check the stack file, ` +
+          `or set the fields one by one with \`pulumi config set --path '${PROJECT}:${key}.<field>' <value>\``,
+      );
       return undefined;
     }
   }
   return value;
+}
+
+/**
+ * Throws when any config value is still an example from the stack files (infra/placeholders.ts): a first
+ * `pulumi up` with them would lock everybody out of the API server or request a certificate for
+ * example.com. Each key is named with what to set and the command to set it.
+ */
+export function refusePlaceholders(raw: Record<string, string>): void {
+  const found = findPlaceholders(raw, PROJECT, SECRET_KEYS);
+  if (found.length === 0) return;
+  throw new ConfigError(
+    found.map(
+      (p) =>
+        `${p.key} still holds the example ${p.value}: set ${p.hint}\nfix: ${setCommand(p.path, "<value>")}`,
+    ),
+    "The stack still holds example values that cannot be deployed; fill in before deploying",
+  );
 }
 
 function deepFreeze<T>(o: T): T {
@@ -637,6 +861,8 @@ export type PlatformConfig = Omit<StackConfig, (typeof SECRET_KEYS)[number]> & {
 export function loadConfig(): PlatformConfig {
   const raw = pulumi.runtime.allConfig();
   const parsed = parseStackConfig(raw, pulumi.getStack());
+  // The offline render evaluates the example stack files on purpose (and lists the examples in its summary).
+  if (!isOfflineRender()) refusePlaceholders(raw);
   const secrets = Object.fromEntries(
     SECRET_KEYS.map((k) => [k, pulumi.secret(parsed[k])]),
   ) as PlatformSecrets;

@@ -8,23 +8,44 @@ import { readStackConfig } from "./lib/stackFile";
 import { repoRoot } from "../infra/repoRoot";
 import { evaluateProgram } from "./lib/mockRuntime";
 import { summarize, writeRender } from "./lib/renderOutput";
+import { findPlaceholders } from "../infra/placeholders";
 
-function parseArgs(argv: string[]): { stack: string; out: string; config?: string } {
+const USAGE = `usage: npm run render -- --stack <dev|prod> [--out <dir>] [--config <stack-file>]
+
+Evaluates infra/index.ts offline (Pulumi mock runtime: no CLI, credentials or network) with the config of
+Pulumi.<stack>.yaml and writes resources.json, manifests/ and alertmanager.yaml.
+
+  --stack <name>    stack to render (required): dev, prod, or any stack with a Pulumi.<name>.yaml
+  --out <dir>       output directory (default out/<stack>; emptied first)
+  --config <file>   render this stack file instead of Pulumi.<stack>.yaml
+  --help            print this help`;
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function parseArgs(argv: string[]): "help" | { stack: string; out: string; config?: string } {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith("--"))
-      throw new Error(`unexpected argument "${a}"; usage: render --stack <dev|prod> [--out <dir>]`);
+    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`);
     const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${a} needs a value`);
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`);
     args[a.slice(2)] = v;
     i++;
   }
   for (const k of Object.keys(args)) {
     if (!["stack", "out", "config"].includes(k))
-      throw new Error(`unknown option --${k}; known: --stack, --out, --config`);
+      throw new UsageError(`unknown option --${k}; known: --stack, --out, --config, --help`);
   }
-  const stack = args.stack ?? "dev";
+  // No default stack: rendering dev when prod was meant (or the reverse) silently reviews the wrong thing.
+  if (!args.stack) throw new UsageError("--stack is required (e.g. --stack prod)");
+  const stack = args.stack;
   return { stack, out: args.out ?? path.join("out", stack), config: args.config };
 }
 
@@ -33,13 +54,21 @@ async function main(): Promise<void> {
   // each of them cost a quarter of the render time. Errors below still name files and keys.
   process.setSourceMapsEnabled(false);
   const root = repoRoot();
-  const { stack, out, config } = parseArgs(process.argv.slice(2));
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === "help") {
+    console.log(USAGE);
+    return;
+  }
+  const { stack, out, config } = parsed;
   const sc = readStackConfig(root, stack, config);
   const started = Date.now();
   const evaluation = await evaluateProgram({ ...sc, mode: "render" });
   const outDir = path.resolve(out);
   const written = writeRender(outDir, { project: sc.project, stack }, evaluation);
   console.log(summarize({ project: sc.project, stack }, evaluation, sc.placeholders));
+  // The stack file's example values render fine here; `pulumi up` refuses them (infra/config.ts).
+  const examples = findPlaceholders(sc.config, sc.project, sc.secretKeys);
+  if (examples.length) console.log(`fill in before deploying: ${examples.map((p) => p.key).join(", ")}`);
   console.log(
     `\nwrote ${written.files} files to ${path.relative(process.cwd(), outDir) || "."}/ in ${Date.now() - started} ms`,
   );
@@ -48,6 +77,10 @@ async function main(): Promise<void> {
 main().catch((e: unknown) => {
   // Config errors already say which key and how to fix it; print them without a stack trace.
   const err = e as Error;
+  if (err instanceof UsageError) {
+    console.error(`render: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   console.error(
     `render failed: ${err.name === "ConfigError" || err.name?.endsWith("Error") ? err.message : String(e)}`,
   );

@@ -14,6 +14,7 @@ import {
   unwrapSecrets,
 } from "../scripts/lib/mockRuntime";
 import { readStackConfig } from "../scripts/lib/stackFile";
+import { findPlaceholders, isPlaceholderUuid } from "../infra/placeholders";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -99,13 +100,51 @@ function wrap(ev: Evaluation): StackRun {
   };
 }
 
-/** Evaluates infra/index.ts for a stack (fresh module graph each time). */
+/** The stand-in for every example GUID (object ids, the subscription in a resource id). */
+export const SEEDED_OBJECT_ID = "5eed0000-7a3c-4b1e-9d2f-0123456789ab";
+
+/**
+ * Deployable stand-ins for the stack files' example values (infra/placeholders.ts), which `pulumi up` — and
+ * so `evaluateStack` — refuses: SEEDED_OBJECT_ID for example GUIDs, 20.x instead of the RFC 5737 ranges, seeded.dev instead
+ * of example.com. Like SEEDED_SECRETS, they let the tests run the program as a real run would.
+ */
+export function withDeployableValues(
+  config: Record<string, string>,
+  project: string,
+): Record<string, string> {
+  const out = { ...config };
+  for (const p of findPlaceholders(config, project)) {
+    const fullKey = `${project}:${String(p.path[0])}`;
+    const substitute = (v: string) =>
+      v
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (id) =>
+          isPlaceholderUuid(id) ? SEEDED_OBJECT_ID : id,
+        )
+        .replace(/\b192\.0\.2\./g, "20.192.2.")
+        .replace(/\b198\.51\.100\./g, "20.198.100.")
+        .replace(/\b203\.0\.113\./g, "20.203.113.")
+        .replace(/\bexample\.(com|org|net)\b/g, "seeded.dev");
+    if (p.path.length === 1) {
+      out[fullKey] = substitute(out[fullKey]!);
+      continue;
+    }
+    const doc = JSON.parse(out[fullKey]!) as Record<string | number, unknown>;
+    const parent = p.path.slice(1, -1).reduce<any>((o, k) => o[k], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const last = p.path[p.path.length - 1]!;
+    parent[last] = substitute(String(parent[last]));
+    out[fullKey] = JSON.stringify(doc);
+  }
+  return out;
+}
+
+/** Evaluates infra/index.ts for a stack (fresh module graph each time), as `pulumi up` would. */
 export async function evaluateStack(
   stack: string,
   overrides: Record<string, unknown> = {},
   existing: ExistingState = {},
 ): Promise<StackRun> {
-  const sc = stackConfig(stack, overrides);
+  const raw = stackConfig(stack, overrides);
+  const sc = { ...raw, config: withDeployableValues(raw.config, raw.project) };
   const ev = await evaluateProgram({
     ...sc,
     mode: "test",
@@ -123,7 +162,9 @@ export async function evaluateComponents(
   build: () => Promise<Record<string, unknown>> | Record<string, unknown>,
   stack = "dev",
 ): Promise<StackRun> {
-  const sc = stackConfig(stack);
+  const raw = stackConfig(stack);
+  // Components read config through loadConfig, as under `pulumi up`: example values are replaced too.
+  const sc = { ...raw, config: withDeployableValues(raw.config, raw.project) };
   return wrap(await evaluateProgram({ ...sc, mode: "test", program: async () => build() }));
 }
 

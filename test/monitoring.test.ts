@@ -119,7 +119,7 @@ describe("monitoring in the prod stack (mocks)", () => {
       expect(JSON.stringify(i.spec)).not.toContain("${");
     }
     const all = JSON.stringify(rules.map((r) => r.inputs));
-    expect(all).toContain("https://grafana.platform.example.com/d/");
+    expect(all).toContain("https://grafana.platform.seeded.dev/d/"); // example.com, made deployable (test/mocks.ts)
     expect(all).toContain("vector(0.999)");
   });
 
@@ -160,7 +160,7 @@ describe("monitoring in the prod stack (mocks)", () => {
       prober: { url: "blackbox-exporter.monitoring.svc:9115" },
       targets: {
         staticConfig: {
-          static: ["https://agents.platform.example.com/health"],
+          static: ["https://agents.platform.seeded.dev/health"],
           labels: { service: "agent-api" },
         },
       },

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateComponents, stackConfig, type StackRun } from "./mocks";
+import { evaluateComponents, stackConfig, type StackRun, SEEDED_OBJECT_ID } from "./mocks";
 import { isSecretWrapper } from "../scripts/lib/mockRuntime";
 import { parseStackConfig } from "../infra/config";
 import { postgresPlan } from "../infra/data/postgresPlan";
@@ -142,7 +142,7 @@ describe("Postgres component, prod", () => {
     });
     const admin = run.inputsOf(run.one("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra"));
     expect(admin).toMatchObject({
-      objectId: "11111111-2222-3333-4444-555555555555",
+      objectId: SEEDED_OBJECT_ID, // the stack file's example id, made deployable (test/mocks.ts)
       principalName: "platform-sre",
       principalType: "Group",
     });

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { evaluateStack, type StackRun } from "./mocks";
+import { evaluateStack, SEEDED_OBJECT_ID, type StackRun } from "./mocks";
 import { VAULT_SECRETS } from "../infra/azure/secrets";
 import { ROLES } from "../infra/azure/aksPlan";
 
@@ -101,7 +101,8 @@ describe("prod stack: AKS baseline", () => {
   it("restricts the API server to the authorized ranges", () => {
     expect(cluster().apiServerAccessProfile).toEqual({
       enablePrivateCluster: false,
-      authorizedIPRanges: ["203.0.113.0/24", "198.51.100.16/28"],
+      // The stack file's RFC 5737 examples, replaced by deployable ranges (test/mocks.ts withDeployableValues).
+      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28"],
     });
   });
 
@@ -129,16 +130,16 @@ describe("prod stack: public entry", () => {
       webAppRouting: {
         enabled: true,
         dnsZoneResourceIds: [
-          "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dns/providers/Microsoft.Network/dnszones/platform.example.com",
+          `/subscriptions/${SEEDED_OBJECT_ID}/resourceGroups/rg-dns/providers/Microsoft.Network/dnszones/platform.seeded.dev`,
         ],
       },
     });
     const ing = run.inputsOf(run.one("kubernetes:networking.k8s.io/v1:Ingress"));
     expect(ing.spec.ingressClassName).toBe("webapprouting.kubernetes.azure.com");
-    expect(ing.spec.rules[0].host).toBe("agents.platform.example.com");
+    expect(ing.spec.rules[0].host).toBe("agents.platform.seeded.dev"); // example.com, made deployable
     expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("agent-api");
     expect(ing.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
-    expect(ing.spec.tls).toEqual([{ hosts: ["agents.platform.example.com"], secretName: "agent-api-tls" }]);
+    expect(ing.spec.tls).toEqual([{ hosts: ["agents.platform.seeded.dev"], secretName: "agent-api-tls" }]);
   });
 
   it("issues the certificate through ACME DNS-01 in the Azure DNS zone with a federated identity (no secret)", () => {
@@ -146,9 +147,9 @@ describe("prod stack: public entry", () => {
     expect(issuer.spec.acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
     const dns = issuer.spec.acme.solvers[0].dns01.azureDNS;
     expect(dns).toMatchObject({
-      hostedZoneName: "platform.example.com",
+      hostedZoneName: "platform.seeded.dev",
       resourceGroupName: "rg-dns",
-      subscriptionID: "00000000-0000-0000-0000-000000000000",
+      subscriptionID: SEEDED_OBJECT_ID,
       environment: "AzurePublicCloud",
     });
     const identity = run.one(
@@ -168,7 +169,7 @@ describe("prod stack: public entry", () => {
       run.one("azure-native:authorization:RoleAssignment", "cert-manager-identity-role-dns-zone"),
     );
     expect(ra.roleDefinitionId).toMatch(/befefa01-2a29-4197-83a8-272ff33ce314$/);
-    expect(ra.scope).toMatch(/\/dnszones\/platform\.example\.com$/);
+    expect(ra.scope).toMatch(/\/dnszones\/platform\.seeded\.dev$/);
     // The release waits for the identity's federated credential and role (and the issuer for the release).
     expect(run.one("kubernetes:helm.sh/v3:Release", "cert-manager-release").options.dependsOn).toEqual(
       expect.arrayContaining(["monitoring-platform:azure:WorkloadIdentity::cert-manager-identity"]),

@@ -6,6 +6,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { setOfflineRender } from "../../infra/runMode";
 
 /** Marker for values that only exist after deployment (ids, generated names, issuer URLs…). */
 export const UNKNOWN = "(known after apply)";
@@ -314,6 +315,9 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;
   let exported: Record<string, unknown> = {};
+  // Render mode evaluates the example stack files, placeholders included (infra/runMode.ts); tests run
+  // the program as `pulumi up` would.
+  setOfflineRender(opts.mode === "render");
   // A check that fails inside an Output (the create-only guards read live state in an apply) rejects a
   // promise nobody awaits; under the engine that fails the update with its message. Here it is caught and
   // rethrown from this function (the tests assert on the message).
@@ -364,6 +368,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
     failure = e;
   } finally {
     process.off("unhandledRejection", onUnhandled);
+    setOfflineRender(false);
   }
   if (failure !== undefined) {
     // Callers (the bad-config tests) check that nothing was registered before the failure.
