@@ -2,8 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
-import { postgresPlan, type PostgresPlan } from "./postgresPlan";
+import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
+import { guardCreateOnly } from "../azure/existing";
+import { POSTGRES_RESTORE_FIELDS, restoredBackup, type PostgresRestore } from "../recovery";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -26,6 +28,8 @@ export interface PostgresArgs {
   /** `protect` on the server and databases. */
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: create the server from another server's backups (`recoveryPlan().postgres`). */
+  restore?: PostgresRestore;
 }
 
 /**
@@ -63,6 +67,29 @@ export class Postgres extends pulumi.ComponentResource {
       this,
     );
 
+    // Day 2: storage auto-grow raises the disk behind Pulumi's back, and Azure refuses any request for a
+    // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
+    // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
+    // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
+    const storage = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+      const current = await guardCreateOnly(
+        `Postgres server ${plan.serverName}`,
+        () =>
+          dbforpostgresql.getServer({ resourceGroupName: rg, serverName: plan.serverName }, { parent: this }),
+        (live) => [
+          {
+            key: "postgres.geoRedundantBackup",
+            current: live.backup?.geoRedundantBackup === "Enabled",
+            // A geo-restored server is created locally redundant on purpose (infra/recovery.ts).
+            desired: restoredBackup(plan.backup, args.restore).geoRedundantBackup === "Enabled",
+            how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
+          },
+        ],
+        this,
+      );
+      return storageToRequest(plan.storage, current?.storage?.storageSizeGB);
+    });
+
     const server = new dbforpostgresql.Server(
       `${name}-server`,
       {
@@ -71,10 +98,10 @@ export class Postgres extends pulumi.ComponentResource {
         location: args.location,
         version: plan.version,
         sku: plan.sku,
-        storage: plan.storage,
+        storage,
         availabilityZone: plan.availabilityZone,
         highAvailability: plan.highAvailability,
-        backup: plan.backup,
+        backup: restoredBackup(plan.backup, args.restore),
         network: {
           delegatedSubnetResourceId: args.delegatedSubnetId,
           privateDnsZoneArmResourceId: zone.id,
@@ -84,6 +111,9 @@ export class Postgres extends pulumi.ComponentResource {
         administratorLogin: args.postgres.adminLogin,
         administratorLoginPassword: pulumi.secret(args.administratorLoginPassword),
         tags: args.tags,
+        // Recovery stack only: createMode PointInTimeRestore/GeoRestore + sourceServerResourceId +
+        // pointInTimeUTC make ARM build the server from the source's backups instead of an empty one.
+        ...(args.restore ?? {}),
       },
       {
         parent: this,
@@ -99,8 +129,18 @@ export class Postgres extends pulumi.ComponentResource {
         // The name is fixed (clients and the DNS zone use it), so a replacement must delete first.
         deleteBeforeReplace: true,
         // After an HA failover Azure swaps primary and standby zones; reverting that is not our business
-        // and would otherwise show as drift on every preview.
-        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+        // and would otherwise show as drift on every preview
+        // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-high-availability, "failover").
+        // The performance tier follows the disk size Azure chose when it auto-grew it; not ours to revert.
+        ignoreChanges: [
+          "availabilityZone",
+          "highAvailability.standbyAvailabilityZone",
+          "storage.tier",
+          // Restore inputs only act at creation; ignoring them afterwards means a later change of the
+          // recovery section (a new restore time, another source) never plans a replacement of the
+          // restored server. Only in a recovery stack, so a normal stack's registration is unchanged.
+          ...(args.restore ? POSTGRES_RESTORE_FIELDS : []),
+        ],
       },
     );
 
