@@ -38,7 +38,6 @@ describe("kube-prometheus-stack values (pure)", () => {
   it("does not scrape or alert on what AKS manages (scheduler, controller-manager, etcd) nor kube-proxy", () => {
     for (const k of ["kubeEtcd", "kubeScheduler", "kubeControllerManager", "kubeProxy"])
       expect(values[k].enabled, k).toBe(false);
-    expect(values.defaultRules.create).toBe(false);
   });
 
   it("sizes Prometheus from config: replicas, retention time and size, PVC, resources, intervals", () => {

@@ -24,6 +24,10 @@ import {
   type RuleLoadOptions,
 } from "../infra/monitoring/rules";
 import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
+import { toolPath } from "./tools";
+import { CHART_ALERT_RULE_GROUPS, helmValues } from "../infra/monitoring/helmValues";
+import { parseStackConfig } from "../infra/config";
+import { stackConfig } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const RULES_DIR = path.join(ROOT, "rules");
@@ -63,17 +67,13 @@ const ruleTestFileNames = () =>
     .sort()
     .map((f) => path.join("rules", "tests", f));
 
-/** Runs promtool from the repository root; a missing promtool is a failure, never a skip. */
+/** Runs the pinned promtool (.bin/promtool) from the repository root; a missing promtool fails, never skips. */
 function promtool(args: string[]): string {
   try {
-    return execFileSync("promtool", args, { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+    return execFileSync(toolPath("promtool"), args, { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (err.code === "ENOENT") {
-      throw new Error(
-        "promtool is not on PATH. Install it (Debian/Ubuntu: `apt-get install -y prometheus`, which ships promtool) and rerun; the rule tests never skip.",
-      );
-    }
+    if (err.stdout === undefined && err.stderr === undefined) throw e;
     throw new Error(`promtool ${args.join(" ")} failed:\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
   }
 }
@@ -152,10 +152,17 @@ describe("rule files under promtool", () => {
     expect(out).toContain("SUCCESS");
   });
 
-  it("pass their promtool unit tests (alerts fire at the `for` boundary, not before)", () => {
-    const out = promtool(["test", "rules", ...ruleTestFileNames()]);
-    expect(out).not.toContain("FAILED");
-  });
+  // One promtool run per file, so a failure names its file; the long scenarios (a quiet night, SLO windows of
+  // hours) take tens of seconds on a loaded machine, hence the timeout.
+  it.each(ruleTestFileNames())(
+    "pass the promtool unit tests of %s (alerts fire at the `for` boundary, not before)",
+    (file) => {
+      const out = promtool(["test", "rules", file]);
+      expect(out).toContain("SUCCESS");
+      expect(out).not.toContain("FAILED");
+    },
+    240_000,
+  );
 
   it("have a unit test in which every alert fires, at every severity it has", () => {
     const { alerts } = allRules(loadRuleFiles(RULES_DIR, OPTS));
@@ -229,7 +236,7 @@ describe("rule conventions", () => {
 
   it("gives every alert a `for`, a severity, a service and the four annotations", () => {
     for (const alert of alerts) {
-      expect(alert.for, alert.alert).toMatch(/^\d+[smhd]$/);
+      expect(alert.for, alert.alert).toMatch(/^(?:\d+[smhd])+$/);
       expect(SEVERITIES, alert.alert).toContain(alert.labels.severity);
       expect(SERVICES, alert.alert).toContain(alert.labels.service);
       for (const key of REQUIRED_ANNOTATIONS)
@@ -252,11 +259,13 @@ describe("rule conventions", () => {
     ).toEqual([]);
   });
 
-  it("has no runbook without an alert", () => {
+  // Alert runbooks are <AlertName>.md (PascalCase); lower-case kebab files are procedures (disaster-recovery.md).
+  it("has no alert runbook without an alert", () => {
     const names = new Set(alerts.map((a) => `${a.alert}.md`));
-    // Alert runbooks are named after their alert (PascalCase); procedures such as disaster-recovery.md are not.
-    const alertRunbooks = fs.readdirSync(RUNBOOK_DIR).filter((f) => /^[A-Z]/.test(f));
-    expect(alertRunbooks.filter((f) => !names.has(f))).toEqual([]);
+    expect(fs.readdirSync(RUNBOOK_DIR).filter((f) => /^[A-Z]/.test(f) && !names.has(f))).toEqual([]);
+    expect(
+      fs.readdirSync(RUNBOOK_DIR).filter((f) => !/^[A-Z]/.test(f) && !/^[a-z0-9-]+\.md$/.test(f)),
+    ).toEqual([]);
   });
 
   it("reads only contract metrics and our recording rules", () => {
@@ -345,6 +354,52 @@ describe("rule conventions", () => {
     for (const rule of [...alerts, ...records]) {
       expect(rule.expr).not.toMatch(/scheduler|controller_manager|controller-manager|etcd/);
     }
+  });
+});
+
+// The chart's recording rules feed its dashboards; its alerts are replaced by ours (rules/platform.yaml,
+// rules/datasources.yaml) so that nothing pages twice and every alert has our runbook and dashboard links.
+describe("kube-prometheus-stack default rules", () => {
+  const prod = parseStackConfig(stackConfig("prod").config);
+  const values = helmValues({
+    monitoring: prod.monitoring,
+    zoneRedundant: true,
+    alertmanagerConfig: { route: { receiver: "x" } },
+    workloadIdentityClientId: "client-id",
+    cluster: "aks-agents-prod",
+    environment: "prod",
+  }) as { defaultRules: { create: boolean; rules: Record<string, boolean> } };
+
+  it("creates the chart's rules with every alerting group off and no recording group touched", () => {
+    expect(values.defaultRules.create).toBe(true);
+    expect(values.defaultRules.rules).toEqual(
+      Object.fromEntries(CHART_ALERT_RULE_GROUPS.map((g) => [g, false])),
+    );
+    // Recording groups (defaults true in the chart) must not be switched off by accident.
+    for (const recording of ["k8sPodOwner", "kubePrometheusNodeRecording", "nodeExporterRecording", "node"])
+      expect(values.defaultRules.rules[recording], recording).toBeUndefined();
+  });
+
+  it("replaces the chart's self-monitoring alerts with ours", () => {
+    const names = new Set(allRules(loadRuleFiles(RULES_DIR, OPTS)).alerts.map((a) => a.alert));
+    for (const name of [
+      "Watchdog",
+      "TargetDown",
+      "PrometheusBadConfig",
+      "PrometheusNotConnectedToAlertmanagers",
+      "PrometheusRuleEvaluationFailures",
+      "PrometheusMissedRuleEvaluations",
+      "PrometheusNotificationsDropped",
+      "AlertmanagerFailedReload",
+      "PrometheusOperatorRejectedResources",
+      "PrometheusOperatorReconcileErrors",
+      "ConfigReloaderSidecarErrors",
+      "KubeStateMetricsDown",
+      "KubePodCrashLooping",
+      "KubePersistentVolumeFillingUp",
+      "NodeFilesystemAlmostFull",
+    ])
+      expect(names, name).toContain(name);
   });
 });
 

@@ -19,6 +19,30 @@ export const CHART = {
   repo: "https://prometheus-community.github.io/helm-charts",
 } as const;
 
+/**
+ * kube-prometheus-stack `defaultRules.rules` groups that hold alerts (chart templates/prometheus/
+ * rules-1.14/*.yaml); the rest of the chart's groups are recording rules only and stay on.
+ */
+export const CHART_ALERT_RULE_GROUPS = [
+  "alertmanager",
+  "configReloaders",
+  "etcd",
+  "general",
+  "kubeApiserverSlos",
+  "kubeControllerManager",
+  "kubeProxy",
+  "kubeSchedulerAlerting",
+  "kubeStateMetrics",
+  "kubernetesApps",
+  "kubernetesResources",
+  "kubernetesStorage",
+  "kubernetesSystem",
+  "network",
+  "nodeExporterAlerting",
+  "prometheus",
+  "prometheusOperator",
+] as const;
+
 /** Release name; the chart labels its selectors `release: <name>`, and so do our rules and monitors. */
 export const RELEASE = "kube-prometheus-stack";
 export const SELECTOR_LABELS = { release: RELEASE } as const;
@@ -86,9 +110,16 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
     kubeScheduler: { enabled: false },
     kubeControllerManager: { enabled: false },
     kubeProxy: { enabled: false },
-    // The chart's default rules would duplicate ours (crash loops, CPU, disk, Watchdog) and page twice
-    // without our runbook and dashboard links; rules/*.yaml is the single source of alerts.
-    defaultRules: { create: false },
+    // The chart's recording rules stay on: its Grafana dashboards are built on them (node, pod and
+    // workload rollups, kube-apiserver SLO series) and come from the same kube-prometheus release, so they
+    // move together on a chart upgrade. Its alert groups are off: rules/*.yaml is the single source of
+    // alerts (the self-monitoring ones re-made there with our labels, runbooks and dashboard links), so
+    // nothing pages twice. Only groups turned off are listed: every group defaults to true in the chart's
+    // values.yaml (defaultRules.rules), so recording groups a later chart adds stay on as well.
+    defaultRules: {
+      create: true,
+      rules: Object.fromEntries(CHART_ALERT_RULE_GROUPS.map((group) => [group, false])),
+    },
     prometheus: {
       prometheusSpec: {
         replicas: m.prometheus.replicas,
