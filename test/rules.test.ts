@@ -253,7 +253,8 @@ describe("rule conventions", () => {
   });
 
   it("has no runbook without an alert", () => {
-    const names = new Set(alerts.map((a) => `${a.alert}.md`));
+    // Procedures that no single alert starts (issue 10's disaster-recovery runbook) live beside the alerts'.
+    const names = new Set([...alerts.map((a) => `${a.alert}.md`), "disaster-recovery.md"]);
     expect(fs.readdirSync(RUNBOOK_DIR).filter((f) => !names.has(f))).toEqual([]);
   });
 
