@@ -17,6 +17,8 @@ const entries = {
   render: "scripts/render.js",
   diff: "scripts/diff.js",
   bluegreen: "scripts/bluegreen.js",
+  "policy:check": "scripts/policyCheck.js",
+  "preview:comment": "scripts/previewComment.js",
   "dr-rebuild": "scripts/drRebuild.js",
   smoke: "scripts/smoke.js",
   "bootstrap-state": "scripts/bootstrapState.js",
