@@ -123,6 +123,17 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
     expect(read(path.join(tmp, "again"))).toBe(restoreText);
   });
 
+  it("passes the policy pack as far as the normal prod render does (no policy fails only for the restore)", async () => {
+    const failing = async (dir: string) => {
+      const r = await npmRun("policy:check", ["--render", path.join(tmp, dir)], { timeoutMs: 240_000 });
+      expect(r.stdout, r.stderr).toMatch(/\d+ of \d+ policies hold over \d+ resources/);
+      const m = /failing: (.+)$/m.exec(r.stdout);
+      return new Set(m ? m[1]!.split(", ") : []);
+    };
+    const [restoreFails, prodFails] = await Promise.all([failing("restore"), failing("prod")]);
+    expect([...restoreFails].filter((p) => !prodFails.has(p))).toEqual([]);
+  });
+
   it("leaves a normal prod render byte-for-byte alone: undoing exactly the recovery differences gives it back", () => {
     const undone = JSON.parse(
       restoreText

@@ -201,7 +201,11 @@ export const postgresHaProd: ResourcePolicy = {
         "highAvailability.mode must be ZoneRedundant in prod",
       ],
       [
-        at(r.props, "backup", "geoRedundantBackup") === "Enabled",
+        at(r.props, "backup", "geoRedundantBackup") === "Enabled" ||
+          // A geo-restore (disaster recovery into the paired region) cannot create geo-redundant storage
+          // while the source region is down; Azure says to restore locally redundant (concepts-backup-restore,
+          // "Geo-redundant backup and restore"; infra/recovery.ts restoredBackup).
+          at(r.props, "createMode") === "GeoRestore",
         "backup.geoRedundantBackup must be Enabled in prod",
       ],
     );
