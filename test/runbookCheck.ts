@@ -282,9 +282,37 @@ function blackboxExporter(model: ClusterModel, release: string, namespace: strin
   n.services.set(full, { name: full, labels: {}, ports: [{ port, targetPort: "http" }], selector: labels });
 }
 
+/**
+ * cert-manager (Jetstack chart; templates/deployment.yaml, webhook-deployment.yaml, cainjector-deployment.yaml:
+ * Deployments `<fullname>`, `<fullname>-webhook`, `<fullname>-cainjector`, containers named
+ * `cert-manager-controller`, `-webhook`, `-cainjector`).
+ */
+function certManager(model: ClusterModel, release: string, namespace: string, values: any): void {
+  const n = ns(model, namespace);
+  const full = chartFullname(release, "cert-manager", values, 63);
+  for (const [suffix, component, container] of [
+    ["", "controller", "cert-manager-controller"],
+    ["-webhook", "webhook", "cert-manager-webhook"],
+    ["-cainjector", "cainjector", "cert-manager-cainjector"],
+  ] as const) {
+    n.pods.push({
+      owner: `deploy/${full}${suffix}`,
+      labels: {
+        "app.kubernetes.io/name": component === "controller" ? "cert-manager" : component,
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": component,
+      },
+      containers: [{ name: container, ports: [] }],
+      paths: [],
+      podNames: [],
+    });
+  }
+}
+
 const CHARTS: Record<string, typeof kubePrometheusStack> = {
   "kube-prometheus-stack": kubePrometheusStack,
   "prometheus-blackbox-exporter": blackboxExporter,
+  "cert-manager": certManager,
 };
 
 /**
