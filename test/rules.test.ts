@@ -24,6 +24,7 @@ import {
   type RuleLoadOptions,
 } from "../infra/monitoring/rules";
 import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
+import { tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const RULES_DIR = path.join(ROOT, "rules");
@@ -66,7 +67,7 @@ const ruleTestFileNames = () =>
 /** Runs promtool from the repository root; a missing promtool is a failure, never a skip. */
 function promtool(args: string[]): string {
   try {
-    return execFileSync("promtool", args, { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+    return execFileSync(tool("promtool"), args, { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (err.code === "ENOENT") {
