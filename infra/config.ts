@@ -10,6 +10,9 @@ import { contains, overlaps, parseCidr, parseIp } from "./cidr";
 import { postgresConfigProblems } from "./data/postgresPlan";
 import { redisConfigProblems } from "./data/redisPlan";
 import { appConfigProblems } from "./apps/blueGreenPlan";
+import { providerAuthConfig, type ProviderAuthConfig } from "./azure/deployer";
+import { registryConfigProblems } from "./azure/registryPlan";
+import { ingressConfigProblems } from "./apps/ingressPlan";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
@@ -82,6 +85,14 @@ const httpsUrl = z
   .url()
   .refine((u) => u.startsWith("https://"), { message: "must be an https:// URL" });
 
+/**
+ * Storage sizes Flexible Server offers on Premium SSD (learn.microsoft.com/azure/postgresql/flexible-server/
+ * concepts-storage: 32 GiB to 32 TiB in these steps); any other number is refused by ARM.
+ */
+export const POSTGRES_STORAGE_SIZES_GB = [
+  32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+] as const;
+
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 const MAINTENANCE_DAYS = [
   "Monday",
@@ -129,10 +140,15 @@ const aksSchema = z.strictObject({
     .array(z.string().regex(UUID_RE, { message: "must be an Entra ID object id (a UUID)" }))
     .min(1, { message: "needs at least one Entra ID group object id, or nobody can administer the cluster" }),
   /**
-   * What runs `pulumi up` (it gets cluster-admin through Azure RBAC): a CI service principal, or a user.
-   * ARM needs the principal type up front; the SDK would otherwise assume "User".
+   * What runs `pulumi up` (it gets cluster-admin through Azure RBAC): "User" for `az login` as a person,
+   * "ServicePrincipal" for CI (service principal or managed identity), or "auto" (default): detected from
+   * the azure-native provider's credential settings (infra/azure/deployer.ts).
    */
-  deployerPrincipalType: z.enum(["ServicePrincipal", "User"]).default("ServicePrincipal"),
+  deployerPrincipalType: z
+    .enum(["auto", "User", "ServicePrincipal"], {
+      message: 'must be "auto", "User" (az login as a person) or "ServicePrincipal" (CI / managed identity)',
+    })
+    .default("auto"),
   /**
    * Only channels that keep the minor version we pin: "stable"/"rapid" would move the minor behind
    * Pulumi's back and the next `pulumi up` would try to downgrade it. Minor upgrades are a config change.
@@ -219,7 +235,13 @@ const postgresSchema = z.strictObject({
     .string()
     .regex(/^Standard_[A-Z]/, { message: "must be a Flexible Server SKU such as Standard_D2ds_v5" }),
   skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]),
-  storageSizeGb: int(32, 16384),
+  /**
+   * Initial disk size: one of the sizes Azure offers (Premium SSD tiers). Auto-grow raises it later; the
+   * program then keeps the larger live size (Azure cannot shrink a disk, infra/data/postgres.ts).
+   */
+  storageSizeGb: z.number().refine((n) => (POSTGRES_STORAGE_SIZES_GB as readonly number[]).includes(n), {
+    message: `must be a size Azure offers: ${POSTGRES_STORAGE_SIZES_GB.join(", ")} (GiB)`,
+  }),
   highAvailability: z.enum(["Disabled", "SameZone", "ZoneRedundant"]),
   geoRedundantBackup: z.boolean(),
   backupRetentionDays: int(7, 35),
@@ -257,7 +279,7 @@ const appSchema = z.strictObject({
   namespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }),
   /** Image repository without tag, e.g. myregistry.azurecr.io/agent-api. */
   image: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/, {
-    message: "must be an image repository without tag, e.g. acrplatform.azurecr.io/agent-api",
+    message: "must be an image repository without tag, e.g. acragentsprod.azurecr.io/agent-api",
   }),
   port: int(1024, 65535),
   /** HTTP paths of the app's probes on `port` (the agent API serves /health). */
@@ -274,17 +296,29 @@ const appSchema = z.strictObject({
   /** Numeric uid the containers run as (restricted Pod Security: never root). */
   runAsUser: int(1, 2147483647).default(10001),
   /**
-   * Public entry: the AKS app-routing (managed NGINX) Ingress for `hostname`, with the TLS certificate the
-   * team imports into the platform Key Vault as `tlsCertificateName`. The blackbox exporter probes
-   * https://<hostname><probes.readinessPath> from inside the cluster (availability and certificate expiry).
+   * Public entry: the AKS app-routing (managed NGINX) Ingress for `hostname`. Its TLS certificate is issued
+   * and renewed by cert-manager through ACME DNS-01 in the Azure DNS zone `dnsZoneId` (workload identity, no
+   * human step; see infra/kubernetes/certManager.ts); the app-routing add-on also keeps the hostname's A record
+   * in that zone pointing at the ingress. The blackbox exporter probes https://<hostname><probes.readinessPath>.
    */
   ingress: z.strictObject({
     hostname: z.string().regex(/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, {
       message: "must be a DNS name such as agents.example.com",
     }),
-    tlsCertificateName: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, {
-      message: "must be a Key Vault certificate name (letters, digits, hyphens)",
-    }),
+    /** Resource id of the public Azure DNS zone that holds `hostname` (delegated to Azure DNS once, by hand). */
+    dnsZoneId: z
+      .string()
+      .regex(
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/dnszones\/[a-z0-9.-]+$/i,
+        {
+          message:
+            "must be an Azure DNS zone resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/dnszones/<zone>",
+        },
+      ),
+    /** ACME account e-mail: Let's Encrypt writes here when a certificate is about to expire unrenewed. */
+    acmeEmail: z.string().email({ message: "must be an e-mail address for the ACME account" }),
+    /** "production" issues trusted certificates; "staging" is for trying the setup (untrusted, high limits). */
+    acmeServer: z.enum(["production", "staging"]).default("production"),
   }),
   /** Namespace of the ingress controller allowed to reach the app (AKS app routing by default). */
   ingressNamespace: z
@@ -292,9 +326,19 @@ const appSchema = z.strictObject({
     .regex(DNS_LABEL_RE, { message: "must be a DNS label" })
     .default("app-routing-system"),
   /**
-   * Extra egress on 443 (e.g. the LLM provider's endpoint range). Default none: the NetworkPolicy allows
-   * only Postgres, Redis and DNS.
+   * HTTPS (443) egress the app needs besides Postgres, Redis and DNS: the LLM provider. By name (Cilium FQDN
+   * policy; needs the AKS Advanced Container Networking security feature, enabled when this list is not
+   * empty) and/or by CIDR. `*.openai.azure.com` matches any Azure OpenAI resource; list your own
+   * (`<resource>.openai.azure.com`, `api.openai.com`, …) to narrow it.
    */
+  httpsEgressFqdns: z
+    .array(
+      z.string().regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, {
+        message:
+          "must be a DNS name, optionally starting with *. (e.g. myaoai.openai.azure.com or *.openai.azure.com)",
+      }),
+    )
+    .default(["*.openai.azure.com"]),
   httpsEgressCidrs: z.array(cidr).default([]),
   activeColor: z.enum(["blue", "green"], { message: 'must be "blue" or "green"' }),
   blue: colorDeploymentSchema,
@@ -345,7 +389,37 @@ export const configSchema = z
     network: networkSchema,
     logAnalytics: z.strictObject({ retentionDays: int(30, 730), dailyQuotaGb: z.number().min(-1) }),
     aks: aksSchema,
-    keyVault: z.strictObject({ softDeleteRetentionDays: int(7, 90), purgeProtection: z.boolean() }),
+    keyVault: z.strictObject({
+      /** Create-only: Azure fixes the soft-delete retention when the vault is created. */
+      softDeleteRetentionDays: int(7, 90),
+      purgeProtection: z.boolean(),
+      /**
+       * Public source ranges of deploy runners outside the VNet that write and delete secrets through the
+       * vault's data plane (inside the VNet they use the private endpoint). Empty: only the VNet.
+       */
+      deployerIpRanges: z.array(cidr).default([]),
+    }),
+    /**
+     * The container registry the app images come from: created per environment (acragents<env>), or an
+     * existing one by resource id. The kubelet identity gets AcrPull on it.
+     */
+    registry: z
+      .strictObject({
+        existingId: z
+          .string()
+          .regex(
+            /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[A-Za-z0-9]+$/i,
+            {
+              message:
+                "must be a container registry resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
+            },
+          )
+          .optional(),
+        sku: z.enum(["Basic", "Standard", "Premium"]).default("Premium"),
+        /** false: no public endpoint (Premium); nodes pull through a private endpoint, releases arrive by `az acr import`. */
+        publicNetworkAccess: z.boolean().default(false),
+      })
+      .default({ sku: "Premium", publicNetworkAccess: false }),
     monitoring: monitoringSchema,
     postgres: postgresSchema,
     redis: redisSchema,
@@ -570,9 +644,10 @@ function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
 /**
  * Validates raw stack config (`{ "<project>:<key>": "<string or JSON>" }`, as Pulumi hands it over)
  * into a deeply frozen `StackConfig`. Keys of other namespaces (`azure-native:*`) are ignored.
- * Pure: throws `ConfigError` listing every problem; registers nothing.
+ * Pure: throws `ConfigError` listing every problem; registers nothing. With `stack`, checks that need the
+ * stack name (the per-environment registry the app image must come from) run too.
  */
-export function parseStackConfig(raw: Record<string, string>): StackConfig {
+export function parseStackConfig(raw: Record<string, string>, stack?: string): StackConfig {
   const obj: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [fullKey, value] of Object.entries(raw)) {
@@ -582,7 +657,7 @@ export function parseStackConfig(raw: Record<string, string>): StackConfig {
   }
   const result = configSchema.safeParse(obj);
   if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, obj)));
-  else problems.push(...crossChecks(result.data));
+  else problems.push(...crossChecks(result.data, stack));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(result.data!);
 }
@@ -591,8 +666,10 @@ export function parseStackConfig(raw: Record<string, string>): StackConfig {
  * Rules that live beside the planners that rely on them (Postgres SKU/HA, Redis HA, blue-green replicas),
  * run here so they too fail before any resource is registered.
  */
-function crossChecks(c: StackConfig): string[] {
+function crossChecks(c: StackConfig, stack: string | undefined): string[] {
   return [
+    ...(stack === undefined ? [] : registryConfigProblems(stack, c.registry, c.app.image)),
+    ...ingressConfigProblems(c.app.ingress),
     ...postgresConfigProblems(c.postgres, c.zoneRedundant),
     ...redisConfigProblems(c.redis, c.zoneRedundant),
     ...appConfigProblems(c.app),
@@ -640,6 +717,8 @@ export type PlatformConfig = Omit<StackConfig, (typeof SECRET_KEYS)[number]> & {
   project: string;
   stack: string;
   secrets: PlatformSecrets;
+  /** The azure-native provider's credential settings (to detect how the deployer is logged in). */
+  azureProvider: ProviderAuthConfig;
 };
 
 /**
@@ -647,7 +726,8 @@ export type PlatformConfig = Omit<StackConfig, (typeof SECRET_KEYS)[number]> & {
  * before any resource is registered when anything is wrong.
  */
 export function loadConfig(): PlatformConfig {
-  const parsed = parseStackConfig(pulumi.runtime.allConfig());
+  const raw = pulumi.runtime.allConfig();
+  const parsed = parseStackConfig(raw, pulumi.getStack());
   const secrets = Object.fromEntries(
     SECRET_KEYS.map((k) => [k, pulumi.secret(parsed[k])]),
   ) as PlatformSecrets;
@@ -659,5 +739,6 @@ export function loadConfig(): PlatformConfig {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     secrets: Object.freeze(secrets),
+    azureProvider: Object.freeze(providerAuthConfig(raw)),
   });
 }

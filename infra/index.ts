@@ -1,11 +1,13 @@
 /**
  * The monitoring platform, per stack. Table of contents:
  *   1. config      — validated once (infra/config.ts); bad input stops here, before any resource.
- *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), Key Vault.
+ *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), container
+ *                    registry (AcrPull for the nodes), Key Vault (private endpoint, deployer data-plane role).
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
  *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
  *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.
- *   6. apps        — agent-api as a blue-green service (flip `app.activeColor` to switch).
+ *   6. apps        — agent-api as a blue-green service (flip `app.activeColor` to switch), its public
+ *                    ingress with a cert-manager certificate (ACME DNS-01 in Azure DNS).
  *   7. outputs     — what operators and other stacks need.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -17,6 +19,9 @@ import { Network } from "./azure/network";
 import { LogAnalytics } from "./azure/logAnalytics";
 import { AksCluster } from "./azure/aks";
 import { KeyVault, generatedPassword } from "./azure/keyVault";
+import { ContainerRegistry } from "./azure/registry";
+import { deployerPrincipalType } from "./azure/deployer";
+import { ROLES } from "./azure/aksPlan";
 import { WorkloadIdentity } from "./azure/workloadIdentity";
 import { VAULT_SECRETS } from "./azure/secrets";
 import { MonitoringStack } from "./monitoring/monitoringStack";
@@ -27,12 +32,18 @@ import { DataExporters } from "./data/exporters";
 import { BlueGreenService } from "./apps/blueGreen";
 import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
+import { CertManager } from "./kubernetes/certManager";
+import { CERT_MANAGER_NAMESPACE, CERT_MANAGER_SERVICE_ACCOUNT } from "./kubernetes/certManagerPlan";
 
 // 1. config
 const cfg = loadConfig();
 const tags = tagSet(cfg.project, cfg.stack, cfg.environment, cfg.tags);
 const client = authorization.getClientConfigOutput();
 const common = { location: cfg.location, stack: cfg.stack, tags };
+const deployer = {
+  objectId: client.objectId,
+  principalType: deployerPrincipalType(cfg.aks.deployerPrincipalType, cfg.azureProvider, client.clientId),
+};
 
 // 2. Azure core
 const rg = new resources.ResourceGroup(
@@ -60,7 +71,19 @@ const aks = new AksCluster("aks", {
   logAnalyticsWorkspaceId: logs.workspaceId,
   tenantId: client.tenantId,
   subscriptionId: client.subscriptionId,
-  deployerObjectId: client.objectId,
+  deployerObjectId: deployer.objectId,
+  deployerPrincipalType: deployer.principalType,
+  dnsZoneIds: [cfg.app.ingress.dnsZoneId],
+  fqdnPolicies: cfg.app.httpsEgressFqdns.length > 0,
+});
+const registry = new ContainerRegistry("registry", {
+  ...common,
+  resourceGroupName,
+  registry: cfg.registry,
+  kubeletObjectId: aks.kubeletObjectId,
+  endpointsSubnetId: network.endpointsSubnetId,
+  vnetId: network.vnetId,
+  subscriptionId: client.subscriptionId,
 });
 const vault = new KeyVault("vault", {
   ...common,
@@ -69,6 +92,13 @@ const vault = new KeyVault("vault", {
   softDeleteRetentionDays: cfg.keyVault.softDeleteRetentionDays,
   purgeProtection: cfg.keyVault.purgeProtection,
   allowedSubnetId: network.aksSubnetId,
+  deployerIpRanges: cfg.keyVault.deployerIpRanges,
+  endpointsSubnetId: network.endpointsSubnetId,
+  vnetId: network.vnetId,
+  logAnalyticsWorkspaceId: logs.workspaceId,
+  deployerObjectId: deployer.objectId,
+  deployerPrincipalType: deployer.principalType,
+  subscriptionId: client.subscriptionId,
   protect: cfg.protect,
 });
 
@@ -238,21 +268,40 @@ const app = new BlueGreenService(cfg.app.name, {
     { name: "redis", cidr: cfg.network.endpointsCidr, ports: [redis.port] },
     ...cfg.app.httpsEgressCidrs.map((cidr, i) => ({ name: `https-${i}`, cidr, ports: [443] })),
   ],
+  // The LLM provider by name (Cilium FQDN policy; AKS turns the feature on above via fqdnPolicies).
+  egressFqdns: { names: cfg.app.httpsEgressFqdns, ports: [443] },
   ingressFromNamespaces: [cfg.app.ingressNamespace, cfg.monitoring.namespace],
   serviceMonitorLabels: SELECTOR_LABELS,
   provider: aks.provider,
-  dependsOn: [appNamespace, monitoring],
+  // Pods need their image pull right (AcrPull) before they start.
+  dependsOn: [appNamespace, monitoring, registry],
 });
 
+const certManagerIdentity = new WorkloadIdentity("cert-manager-identity", {
+  ...common,
+  resourceGroupName,
+  role: "cert-manager",
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: CERT_MANAGER_NAMESPACE, name: CERT_MANAGER_SERVICE_ACCOUNT }],
+  secrets: {},
+  // TXT records for ACME DNS-01 challenges, in this one zone only.
+  roles: { "dns-zone": { roleDefinitionGuid: ROLES.dnsZoneContributor, scope: cfg.app.ingress.dnsZoneId } },
+  subscriptionId: client.subscriptionId,
+});
+const certManager = new CertManager("cert-manager", {
+  ingress: cfg.app.ingress,
+  workloadIdentityClientId: certManagerIdentity.clientId,
+  serviceMonitorLabels: SELECTOR_LABELS,
+  replicas: cfg.zoneRedundant ? 2 : 1,
+  provider: aks.provider,
+  dependsOn: [certManagerIdentity, monitoring],
+});
 new AppIngress(`${cfg.app.name}-ingress`, {
   app: cfg.app,
   serviceName: app.serviceName,
-  vaultId: vault.vaultId,
-  vaultName: vault.vaultName,
-  subscriptionId: client.subscriptionId,
-  appRoutingPrincipalId: aks.appRoutingPrincipalId,
+  clusterIssuer: certManager.clusterIssuer,
   provider: aks.provider,
-  dependsOn: [app],
+  dependsOn: [app, certManager],
 });
 
 // 7. outputs
@@ -271,3 +320,4 @@ export const redisHostName = redis.hostName;
 export const activeColor = cfg.app.activeColor;
 export const appService = app.serviceName;
 export const appUrl = `https://${cfg.app.ingress.hostname}`;
+export const registryLoginServer = registry.loginServer;

@@ -18,11 +18,17 @@ export function stackSlug(stack: string): string {
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   if (!slug) throw new Error(`stack name "${stack}" has no letters or digits to build resource names from`);
-  return slug.slice(0, 10);
+  // Cut to 10 and trim again: a cut can end on a hyphen ("staging-eu-2" → "staging-eu" is fine, but
+  // "abcdefghi-jk" → "abcdefghi-"), and names ending in "-" or containing "--" are refused by several
+  // Azure resource types (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules).
+  return slug.slice(0, 10).replace(/-+$/, "");
 }
 
 /** `<kind>-agents-<stack>[-<role>]`, e.g. `aks-agents-prod`, `id-agents-prod-monitoring`. */
 export function azureName(kind: AzureKind, stack: string, role?: string): string {
+  if (role !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(role)) {
+    throw new Error(`name role "${role}" must be lowercase letters and digits in hyphen-separated words`);
+  }
   return [kind, WORKLOAD, stackSlug(stack), role].filter(Boolean).join("-");
 }
 
@@ -31,8 +37,7 @@ export function azureName(kind: AzureKind, stack: string, role?: string): string
  * rebuild from empty state never collides with the soft-deleted vault of the previous life.
  */
 export function keyVaultName(stack: string, suffix: string): string {
-  const name = `kv-${WORKLOAD}-${stackSlug(stack)}-${suffix}`.slice(0, 24).replace(/-+$/, "");
-  return name;
+  return `kv-${WORKLOAD}-${stackSlug(stack)}-${suffix}`.slice(0, 24).replace(/-+$/, "");
 }
 
 /** Tags on everything taggable: who owns it and which stack manages it. */

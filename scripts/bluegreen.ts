@@ -19,6 +19,7 @@ import * as readline from "readline/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parseStackConfig } from "../infra/config";
 import { readStackConfig } from "./lib/stackFile";
+import { parseArgs, USAGE } from "./lib/bluegreenArgs";
 import {
   type CommandDeps,
   type ExitCode,
@@ -29,41 +30,14 @@ import {
 } from "./lib/promotionGate";
 
 const ROOT = repoRoot();
-const USAGE =
-  "usage: npm run bluegreen -- status|promote|rollback --stack <name> [--prometheus-url URL] [--yes]";
 const COMMANDS = { status: statusCommand, promote: promoteCommand, rollback: rollbackCommand } as const;
-
-interface Args {
-  command: keyof typeof COMMANDS;
-  stack: string;
-  prometheusUrl: string;
-  yes: boolean;
-}
-
-export function parseArgs(argv: string[]): Args {
-  const [command, ...rest] = argv;
-  if (!command || !(command in COMMANDS)) throw new Error(`unknown command "${command ?? ""}"\n${USAGE}`);
-  let stack: string | undefined;
-  let prometheusUrl = process.env.PROMETHEUS_URL || "http://127.0.0.1:9090";
-  let yes = false;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = () => {
-      const v = rest[++i];
-      if (!v || v.startsWith("--")) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === "--stack") stack = value();
-    else if (a === "--prometheus-url") prometheusUrl = value();
-    else if (a === "--yes") yes = true;
-    else throw new Error(`unknown option ${a}\n${USAGE}`);
-  }
-  if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-  return { command: command as Args["command"], stack, prometheusUrl, yes };
-}
 
 async function main(): Promise<ExitCode> {
   const args = parseArgs(process.argv.slice(2));
+  if (args === "help") {
+    console.log(USAGE);
+    return 0;
+  }
   // The same validation `pulumi up` runs: a broken stack file stops here, before anything changes.
   const app = parseStackConfig(readStackConfig(ROOT, args.stack).config).app;
   const deps: CommandDeps = {
@@ -86,12 +60,12 @@ async function main(): Promise<ExitCode> {
   return COMMANDS[args.command](deps);
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error((e as Error).message);
-      process.exit(1);
-    },
-  );
-}
+// Runs unconditionally: under scripts/run.cjs (what `npm run bluegreen` uses) this file is loaded with
+// require(), so a `require.main === module` guard was false and the command silently did nothing.
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`bluegreen: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -2,9 +2,13 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
   apiServerAccess,
-  ignoredChanges,
+  CLUSTER_IGNORED,
   maintenanceSchedules,
-  nodePools,
+  networkProfile,
+  systemPool,
+  USER_POOL_IGNORED,
+  userPool,
+  userPoolName,
   useAzureCliLogin,
   zones,
 } from "../infra/azure/aksPlan";
@@ -20,18 +24,44 @@ describe("aksPlan (pure)", () => {
   });
 
   it("taints the system pool and autoscales only the user pool", () => {
-    const [system, user] = nodePools(prod.aks, true);
+    const system = systemPool(prod.aks, true);
+    const user = userPool(prod.aks, true);
     expect(system).toMatchObject({
       mode: "System",
       enableAutoScaling: false,
       nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
     });
     expect(user).toMatchObject({ mode: "User", enableAutoScaling: true, minCount: 3, maxCount: 12 });
-    expect(system?.orchestratorVersion).toBe(prod.aks.kubernetesVersion);
+    expect(system.orchestratorVersion).toBe(prod.aks.kubernetesVersion);
   });
 
-  it("ignores exactly the autoscaled pool's count", () => {
-    expect(ignoredChanges(nodePools(prod.aks, true))).toEqual(["agentPoolProfiles[1].count"]);
+  it("names the user pool after its create-only properties, within AKS's 12-character limit", () => {
+    const user = userPool(prod.aks, true);
+    expect(user.name).toMatch(/^user[0-9a-f]{6}$/);
+    // Stable for the same properties...
+    expect(userPool(prod.aks, true).name).toBe(user.name);
+    // ...and new when AKS would have to replace the pool, so the new one is created before the old goes.
+    expect(userPoolName({ ...user, vmSize: "Standard_D16ds_v5" })).not.toBe(user.name);
+    expect(userPoolName({ ...user, maxPods: 50 })).not.toBe(user.name);
+    expect(userPoolName({ ...user, availabilityZones: undefined })).not.toBe(user.name);
+    // Autoscaler bounds are updatable in place: same pool.
+    expect(userPool({ ...prod.aks, userPool: { ...prod.aks.userPool, maxCount: 20 } }, true).name).toBe(
+      user.name,
+    );
+  });
+
+  it("leaves to AKS what AKS changes: the autoscaled count, and the inline pool list after creation", () => {
+    expect(USER_POOL_IGNORED).toEqual(["count"]);
+    expect(CLUSTER_IGNORED).toEqual(["agentPoolProfiles"]);
+  });
+
+  it("turns on Cilium FQDN policies only when the app needs egress by name", () => {
+    expect(networkProfile(prod.network, false)).not.toHaveProperty("advancedNetworking");
+    expect(networkProfile(prod.network, true).advancedNetworking).toEqual({
+      enabled: true,
+      observability: { enabled: false },
+      security: { enabled: true, advancedNetworkPolicies: "FQDN" },
+    });
   });
 
   it.each([

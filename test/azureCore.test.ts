@@ -21,6 +21,7 @@ const common = {
 };
 
 let run: StackRun;
+let wi: WorkloadIdentity;
 beforeAll(async () => {
   run = await evaluateComponents(() => {
     const network = new Network("net", { ...common, cidrs: prod.network });
@@ -31,11 +32,18 @@ beforeAll(async () => {
       softDeleteRetentionDays: 90,
       purgeProtection: true,
       allowedSubnetId: network.aksSubnetId,
+      deployerIpRanges: ["198.51.100.16/28"],
+      endpointsSubnetId: network.endpointsSubnetId,
+      vnetId: network.vnetId,
+      logAnalyticsWorkspaceId: logs.workspaceId,
+      deployerObjectId: "deployer",
+      deployerPrincipalType: "User",
+      subscriptionId: "sub",
       protect: true,
     });
     const pw = generatedPassword("pw", true, vault);
     const secret = vault.addSecret("db-password", pw.result, "password");
-    new WorkloadIdentity("wi", {
+    wi = new WorkloadIdentity("wi", {
       ...common,
       role: "app",
       oidcIssuerUrl: "https://issuer.example/",
@@ -53,6 +61,9 @@ beforeAll(async () => {
       tenantId: "t",
       subscriptionId: "sub",
       deployerObjectId: "deployer",
+      deployerPrincipalType: "ServicePrincipal",
+      dnsZoneIds: [prod.app.ingress.dnsZoneId],
+      fqdnPolicies: true,
     });
     return {};
   }, "prod");
@@ -96,6 +107,47 @@ describe("KeyVault", () => {
     expect(name.length).toBeLessThanOrEqual(24);
   });
 
+  it("is RBAC-only with a Deny firewall that admits the AKS subnet and the deployer ranges", () => {
+    const p = run.inputsOf(run.one("azure-native:keyvault:Vault")).properties;
+    expect(p.enableRbacAuthorization).toBe(true);
+    expect(p.accessPolicies).toEqual([]);
+    expect(p.networkAcls.defaultAction).toBe("Deny");
+    expect(p.networkAcls.ipRules).toEqual([{ value: "198.51.100.16/28" }]);
+  });
+
+  it("gives the deployer Secrets Officer on the vault, and every secret waits for it (and for the private path)", () => {
+    const officer = run.one("azure-native:authorization:RoleAssignment", "kv-deployer-secrets-officer");
+    expect(run.inputsOf(officer)).toMatchObject({
+      principalId: "deployer",
+      principalType: "User",
+      roleDefinitionId:
+        "/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    });
+    expect(run.inputsOf(officer).scope).toMatch(
+      /\/providers\/Microsoft\.KeyVault\/vaults\/kv-agents-prod-\w+$/,
+    );
+    expect(run.one("azure-native:keyvault:Secret").options.dependsOn).toEqual(
+      expect.arrayContaining([
+        "azure-native:authorization:RoleAssignment::kv-deployer-secrets-officer",
+        "azure-native:network:PrivateDnsZoneGroup::kv-pe-dns",
+      ]),
+    );
+  });
+
+  it("is reachable from the VNet through a private endpoint with the vaultcore privatelink zone", () => {
+    const pe = run.inputsOf(run.one("azure-native:network:PrivateEndpoint", "kv-pe"));
+    expect(pe.privateLinkServiceConnections[0].groupIds).toEqual(["vault"]);
+    expect(pe.subnet.id).toMatch(/endpoints/);
+    const zones = run.all("azure-native:privatedns:PrivateZone").map((z) => run.inputsOf(z).privateZoneName);
+    expect(zones).toContain("privatelink.vaultcore.azure.net");
+  });
+
+  it("sends AuditEvent logs to Log Analytics", () => {
+    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting", "kv-diagnostics"));
+    expect(diag.logs).toEqual([{ category: "AuditEvent", enabled: true }]);
+    expect(diag.resourceUri).toMatch(/\/vaults\/kv-agents-prod-/);
+  });
+
   it("protects the suffix, the vault, the generated password and the secret", () => {
     for (const t of [
       "random:index/randomString:RandomString",
@@ -124,6 +176,18 @@ describe("WorkloadIdentity", () => {
     });
   });
 
+  it("hands out a client id that carries the federated credential and the role assignments as dependencies", async () => {
+    // Whatever is configured with the client id (service account annotation, Helm values) therefore waits
+    // for them: Pulumi orders a resource after every resource its inputs' Outputs came from.
+    const deps = (await (
+      wi.clientId as unknown as { allResources(): Promise<Set<{ __name?: string }>> }
+    ).allResources()) as Set<{ __name?: string }>;
+    const names = [...deps].map((r) => r.__name);
+    expect(names).toEqual(
+      expect.arrayContaining(["wi-identity", "wi-fic-agents-agent-api", "wi-kv-read-db-password"]),
+    );
+  });
+
   it("grants Key Vault Secrets User on each secret, not on the vault", () => {
     const ra = run.inputsOf(run.one("azure-native:authorization:RoleAssignment", "wi-kv-read-db-password"));
     expect(ra.roleDefinitionId).toBe(
@@ -139,11 +203,58 @@ describe("AksCluster", () => {
   it("registers the cluster, both maintenance schedules, diagnostics and the admin role assignments", () => {
     expect(run.all("azure-native:containerservice:ManagedCluster")).toHaveLength(1);
     expect(run.all("azure-native:containerservice:MaintenanceConfiguration")).toHaveLength(2);
-    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting"));
+    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting", "aks-diagnostics"));
     expect(diag.logs.map((l: { category: string }) => l.category)).toContain("kube-audit-admin");
     expect(
       run.all("azure-native:authorization:RoleAssignment").filter((r) => r.name.startsWith("aks-rbac-")),
     ).toHaveLength(2);
+  });
+
+  it("keeps only the system pool inline and makes the user pool its own AgentPool with an ignored count", () => {
+    const cluster = run.one("azure-native:containerservice:ManagedCluster");
+    const inline = run.inputsOf(cluster).agentPoolProfiles;
+    expect(inline.map((p: { name: string; mode: string }) => [p.name, p.mode])).toEqual([
+      ["system", "System"],
+    ]);
+    expect(cluster.options.ignoreChanges).toEqual(["agentPoolProfiles"]);
+    const pool = run.one("azure-native:containerservice:AgentPool");
+    expect(run.inputsOf(pool)).toMatchObject({
+      mode: "User",
+      enableAutoScaling: true,
+      minCount: prod.aks.userPool.minCount,
+      maxCount: prod.aks.userPool.maxCount,
+      vmSize: prod.aks.userPool.vmSize,
+      availabilityZones: ["1", "2", "3"],
+    });
+    expect(run.inputsOf(pool).agentPoolName).toMatch(/^user[0-9a-f]{6}$/);
+    expect(pool.options.ignoreChanges).toEqual(["count"]);
+  });
+
+  it("creates a user-assigned control-plane identity with Network Contributor on the node subnet before the cluster", () => {
+    const id = run.one("azure-native:managedidentity:UserAssignedIdentity", "aks-control-plane");
+    expect(run.inputsOf(id).resourceName).toBe("id-agents-prod-aks");
+    const ra = run.inputsOf(run.one("azure-native:authorization:RoleAssignment", "aks-control-plane-subnet"));
+    expect(ra.roleDefinitionId).toMatch(/4d97b98b-1d4f-4787-a291-c67834d212e7$/);
+    expect(ra.scope).toMatch(/snet-agents-prod-aks$/);
+    const cluster = run.one("azure-native:containerservice:ManagedCluster");
+    expect(run.inputsOf(cluster).identity.type).toBe("UserAssigned");
+    expect(run.inputsOf(cluster).identity.userAssignedIdentities).toHaveLength(1);
+    expect(cluster.options.dependsOn).toContain(
+      "azure-native:authorization:RoleAssignment::aks-control-plane-subnet",
+    );
+  });
+
+  it("gives the deployer cluster-admin with the principal type it was given", () => {
+    const ra = run.inputsOf(run.one("azure-native:authorization:RoleAssignment", "aks-rbac-deployer"));
+    expect(ra).toMatchObject({ principalId: "deployer", principalType: "ServicePrincipal" });
+  });
+
+  it("lets the app-routing add-on keep A records in the DNS zone (DNS Zone Contributor)", () => {
+    const cluster = run.inputsOf(run.one("azure-native:containerservice:ManagedCluster"));
+    expect(cluster.ingressProfile.webAppRouting.dnsZoneResourceIds).toEqual([prod.app.ingress.dnsZoneId]);
+    const ra = run.inputsOf(run.one("azure-native:authorization:RoleAssignment", "aks-app-routing-dns-0"));
+    expect(ra.roleDefinitionId).toMatch(/befefa01-2a29-4197-83a8-272ff33ce314$/);
+    expect(ra.scope).toBe(prod.app.ingress.dnsZoneId);
   });
 
   it("builds its Kubernetes provider from a secret kubeconfig", () => {

@@ -96,7 +96,7 @@ describe("blue-green plan (pure)", () => {
       expect(d.spec.selector.matchLabels).toEqual({ app: "agent-api", color: c });
       expect(d.spec.template.metadata.labels).toMatchObject({ app: "agent-api", color: c });
       expect(d.spec.template.spec.containers[0].image).toBe(
-        `acrplatformprod.azurecr.io/agent-api:${prodApp[c].tag}`,
+        `acragentsprod.azurecr.io/agent-api:${prodApp[c].tag}`,
       );
       // Running colors leave replicas to their HPA.
       expect(d.spec.replicas).toBeUndefined();

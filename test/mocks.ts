@@ -9,6 +9,7 @@ import { vi } from "vitest";
 import {
   evaluateProgram,
   type Evaluation,
+  type ExistingState,
   type RecordedResource,
   unwrapSecrets,
 } from "../scripts/lib/mockRuntime";
@@ -102,11 +103,13 @@ function wrap(ev: Evaluation): StackRun {
 export async function evaluateStack(
   stack: string,
   overrides: Record<string, unknown> = {},
+  existing: ExistingState = {},
 ): Promise<StackRun> {
   const sc = stackConfig(stack, overrides);
   const ev = await evaluateProgram({
     ...sc,
     mode: "test",
+    existing,
     program: async () => {
       vi.resetModules();
       return (await import("../infra/index")) as Record<string, unknown>;

@@ -16,6 +16,25 @@ describe("naming (pure)", () => {
     expect(keyVaultName("a-very-long-stack-name", "a1b2c3").length).toBeLessThanOrEqual(24);
   });
 
+  it.each(["abcdefghi-jk", "a--b", "-x-", "staging-eu-2", "Prod_EU", "abcdefghij-k", "a".repeat(30)])(
+    "never ends a name in '-' nor puts '--' in it (stack %s)",
+    (stack) => {
+      for (const name of [
+        azureName("aks", stack),
+        azureName("id", stack, "agent-api"),
+        keyVaultName(stack, "a1b2c3"),
+      ]) {
+        expect(name).not.toMatch(/-$/);
+        expect(name).not.toContain("--");
+      }
+    },
+  );
+
+  it("refuses a role that would put '--' or a trailing '-' into a name", () => {
+    expect(() => azureName("id", "prod", "agent-")).toThrow(/role "agent-"/);
+    expect(() => azureName("id", "prod", "a--b")).toThrow(/role "a--b"/);
+  });
+
   it("rejects a stack name with nothing usable", () => {
     expect(() => stackSlug("---")).toThrow(/no letters or digits/);
   });

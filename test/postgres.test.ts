@@ -176,7 +176,11 @@ describe("Postgres component, prod", () => {
     const o = run.one(SERVER).options;
     expect(o.replaceOnChanges).toEqual(["backup.geoRedundantBackup"]);
     expect(o.deleteBeforeReplace).toBe(true);
-    expect(o.ignoreChanges).toEqual(["availabilityZone", "highAvailability.standbyAvailabilityZone"]);
+    expect(o.ignoreChanges).toEqual([
+      "availabilityZone",
+      "highAvailability.standbyAvailabilityZone",
+      "storage.tier",
+    ]);
   });
 
   it("sends logs and metrics to Log Analytics", () => {

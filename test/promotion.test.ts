@@ -4,7 +4,7 @@
  * unhealthy. Each variant is its own `job` (the app name), so one Prometheus serves every case.
  * The Automation API is a fake stack that records what it is asked to do.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from "child_process";
+import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -23,8 +23,8 @@ import {
   statusCommand,
   type CommandDeps,
 } from "../scripts/lib/promotionGate";
-import { parseArgs } from "../scripts/bluegreen";
-import { ROOT } from "./mocks";
+import { parseArgs } from "../scripts/lib/bluegreenArgs";
+import { npmRun } from "./cli";
 import { flipTargets } from "../infra/apps/blueGreenPlan";
 
 const WINDOW_SECONDS = 20;
@@ -82,9 +82,15 @@ function appConfig(name: string, over: Partial<AppConfig> = {}): AppConfig {
     port: 8000,
     probes: { livenessPath: "/health", readinessPath: "/health" },
     runAsUser: 10001,
-    ingress: { hostname: "agents.example.com", tlsCertificateName: "agents-tls" },
+    ingress: {
+      hostname: "agents.example.com",
+      dnsZoneId: "/subscriptions/s/resourceGroups/rg-dns/providers/Microsoft.Network/dnszones/example.com",
+      acmeEmail: "sre@example.com",
+      acmeServer: "staging",
+    },
     ingressNamespace: "app-routing-system",
     httpsEgressCidrs: [],
+    httpsEgressFqdns: [],
     activeColor: "blue",
     blue: { tag: "1.5.1", replicas: 3 },
     green: { tag: "1.5.2", replicas: 3 },
@@ -338,16 +344,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 });
 
-/** Runs the real CLI (as `npm run bluegreen --` does) and returns its exit code and output. */
+/** Runs the real CLI through the npm script users type. */
 function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      path.join(ROOT, "node_modules/.bin/tsx"),
-      [path.join(ROOT, "scripts/bluegreen.ts"), ...args],
-      { cwd: ROOT, timeout: 60_000, env: { ...process.env, PROMETHEUS_URL: "" } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
-    );
-  });
+  return npmRun("bluegreen", args, { env: { PROMETHEUS_URL: "" } });
 }
 
 describe("bluegreen CLI", () => {

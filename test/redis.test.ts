@@ -35,6 +35,13 @@ function build(overrides: { zoneRedundant?: boolean } = {}) {
       softDeleteRetentionDays: 7,
       purgeProtection: false,
       allowedSubnetId: "snet-aks",
+      deployerIpRanges: [],
+      endpointsSubnetId: "snet-endpoints",
+      vnetId: "vnet",
+      logAnalyticsWorkspaceId: "/workspaces/log",
+      deployerObjectId: "deployer",
+      deployerPrincipalType: "User",
+      subscriptionId: "sub",
       protect: false,
       tags: {},
     });
@@ -104,27 +111,38 @@ describe("Redis component, prod", () => {
   });
 
   it("is reachable through a private endpoint in the endpoints subnet with the privatelink zone", () => {
-    const pe = run.inputsOf(run.one("azure-native:network:PrivateEndpoint"));
+    const pe = run.inputsOf(run.one("azure-native:network:PrivateEndpoint", "redis-pe"));
     expect(pe.subnet.id).toContain("/subnets/endpoints");
     expect(pe.privateLinkServiceConnections).toEqual([
       expect.objectContaining({ groupIds: ["redisEnterprise"], privateLinkServiceId: run.outputs.clusterId }),
     ]);
-    const zone = run.one("azure-native:privatedns:PrivateZone");
+    const zone = run.one("azure-native:privatedns:PrivateZone", "redis-dns");
     expect(run.inputsOf(zone).privateZoneName).toBe("privatelink.redis.azure.net");
-    expect(run.inputsOf(run.one("azure-native:privatedns:VirtualNetworkLink")).virtualNetwork.id).toContain(
-      "virtualNetworks/v",
-    );
-    const group = run.inputsOf(run.one("azure-native:network:PrivateDnsZoneGroup"));
+    expect(
+      run.inputsOf(run.one("azure-native:privatedns:VirtualNetworkLink", "redis-dns-link")).virtualNetwork.id,
+    ).toContain("virtualNetworks/v");
+    const group = run.inputsOf(run.one("azure-native:network:PrivateDnsZoneGroup", "redis-pe-dns"));
     expect(group.privateDnsZoneConfigs).toEqual([
       { name: "redis", privateDnsZoneId: expect.stringContaining("privatelink.redis.azure.net") },
     ]);
   });
 
-  it("sends the database's logs and metrics to Log Analytics", () => {
-    const diag = run.inputsOf(run.one("azure-native:monitor:DiagnosticSetting"));
-    expect(diag.workspaceId).toContain("/workspaces/log");
-    expect(diag.resourceUri).toMatch(/\/default$/);
-    expect(diag.logs).toEqual([{ categoryGroup: "allLogs", enabled: true }]);
+  it("sends metrics from the cluster and connection logs from the database: two settings", () => {
+    const diags = run
+      .all("azure-native:monitor:DiagnosticSetting")
+      .filter((d) => d.name.startsWith("redis-"))
+      .map((d) => run.inputsOf(d));
+    expect(diags).toHaveLength(2);
+    for (const d of diags) expect(d.workspaceId).toContain("/workspaces/log");
+    const onCluster = diags.filter((d) => d.resourceUri === run.outputs.clusterId);
+    const onDatabase = diags.filter((d) => /\/databases\/default$/.test(d.resourceUri));
+    expect(onCluster).toHaveLength(1);
+    expect(onDatabase).toHaveLength(1);
+    // Metrics only where Azure has them (the cluster), logs only where Azure has them (the database).
+    expect(onCluster[0]!.metrics).toEqual([{ category: "AllMetrics", enabled: true }]);
+    expect(onCluster[0]!.logs).toBeUndefined();
+    expect(onDatabase[0]!.logs).toEqual([{ category: "ConnectionEvents", enabled: true }]);
+    expect(onDatabase[0]!.metrics).toBeUndefined();
   });
 
   it("reads the key of the created database and stores it in Key Vault as a secret", async () => {

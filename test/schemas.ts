@@ -1,6 +1,6 @@
 /**
  * Schema validation of Kubernetes objects for the tests: kubernetes-models for built-in kinds,
- * @kubernetes-models/prometheus-operator for monitoring.coreos.com, our own transcription of the
+ * @kubernetes-models/prometheus-operator, /cert-manager and /cilium for their CRDs, our own transcription of the
  * SecretProviderClass CRD (no kubernetes-models package exists for it). Unknown kinds fail.
  */
 import Ajv from "ajv";
@@ -60,10 +60,15 @@ export async function validateManifest(m: {
     if (!ajv.validate(SPC_SCHEMA, m)) throw new Error(ajv.errorsText());
     return;
   }
-  const module =
-    group === "monitoring.coreos.com"
-      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${m.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
+  // CRD models from the kubernetes-models project, generated from each project's published CRDs.
+  const crdPackages: Record<string, string> = {
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "cert-manager.io": "@kubernetes-models/cert-manager",
+    "cilium.io": "@kubernetes-models/cilium",
+  };
+  const module = crdPackages[group!]
+    ? `${crdPackages[group!]}/${group}/${version}/${m.kind}`
+    : `kubernetes-models/${group ? `${group}/` : ""}${version}/${m.kind}`;
   const mod = (await import(module)) as Record<string, new (d: unknown) => { validate(): void }>;
   const Model = mod[m.kind];
   if (!Model) throw new Error(`no schema for ${m.apiVersion} ${m.kind}`);

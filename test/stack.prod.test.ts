@@ -58,14 +58,16 @@ describe("prod stack: AKS baseline", () => {
     });
   });
 
-  it("runs a 3-node tainted system pool and an autoscaled user pool across three zones", () => {
-    const [system, user] = cluster().agentPoolProfiles;
-    expect(system).toMatchObject({
+  it("runs a 3-node tainted system pool inline and an autoscaled user pool as its own AgentPool, across three zones", () => {
+    const pools = cluster().agentPoolProfiles;
+    expect(pools).toHaveLength(1);
+    expect(pools[0]).toMatchObject({
       mode: "System",
       count: 3,
       nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
       availabilityZones: ["1", "2", "3"],
     });
+    const user = run.inputsOf(run.one("azure-native:containerservice:AgentPool"));
     expect(user).toMatchObject({
       mode: "User",
       enableAutoScaling: true,
@@ -90,8 +92,9 @@ describe("prod stack: AKS baseline", () => {
   it("pins only the minor version, and auto-upgrade cannot make the next up plan a replacement", () => {
     expect(cluster().kubernetesVersion).toMatch(/^1\.\d+$/);
     const opts = run.one("azure-native:containerservice:ManagedCluster").options;
-    // The autoscaler's count is ignored; nothing that would force a replacement is left to drift.
-    expect(opts.ignoreChanges).toEqual(["agentPoolProfiles[1].count"]);
+    // The inline pool list is AKS's after creation; nothing that would force a replacement is left to drift.
+    expect(opts.ignoreChanges).toEqual(["agentPoolProfiles"]);
+    expect(run.one("azure-native:containerservice:AgentPool").options.ignoreChanges).toEqual(["count"]);
     expect(opts.replaceOnChanges).toEqual([]);
   });
 
@@ -107,7 +110,9 @@ describe("prod stack: AKS baseline", () => {
       .all("azure-native:authorization:RoleAssignment")
       .map((r) => run.inputsOf(r))
       .filter((i) => String(i.roleDefinitionId).endsWith(ROLES.aksRbacClusterAdmin));
-    expect(admins.map((a) => a.principalType).sort()).toEqual(["Group", "ServicePrincipal"]);
+    // The deployer's type is detected at deployment (deployerPrincipalType: auto); this test runs with no
+    // ARM_* credential settings, i.e. the README's `az login` as a person.
+    expect(admins.map((a) => a.principalType).sort()).toEqual(["Group", "User"]);
   });
 
   it("builds one explicit Kubernetes provider from the cluster's kubeconfig (a secret)", async () => {
@@ -119,23 +124,55 @@ describe("prod stack: AKS baseline", () => {
 });
 
 describe("prod stack: public entry", () => {
-  it("routes the hostname through the app-routing add-on to the stable Service, TLS from Key Vault", () => {
-    expect(cluster().ingressProfile).toEqual({ webAppRouting: { enabled: true } });
+  it("routes the hostname through the app-routing add-on to the stable Service, TLS from cert-manager", () => {
+    expect(cluster().ingressProfile).toEqual({
+      webAppRouting: {
+        enabled: true,
+        dnsZoneResourceIds: [
+          "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dns/providers/Microsoft.Network/dnszones/platform.example.com",
+        ],
+      },
+    });
     const ing = run.inputsOf(run.one("kubernetes:networking.k8s.io/v1:Ingress"));
     expect(ing.spec.ingressClassName).toBe("webapprouting.kubernetes.azure.com");
     expect(ing.spec.rules[0].host).toBe("agents.platform.example.com");
     expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("agent-api");
-    expect(ing.metadata.annotations["kubernetes.azure.com/tls-cert-keyvault-uri"]).toMatch(
-      /^https:\/\/kv-agents-prod-\w+\.vault\.azure\.net\/certificates\/agents-tls$/,
-    );
+    expect(ing.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
+    expect(ing.spec.tls).toEqual([{ hosts: ["agents.platform.example.com"], secretName: "agent-api-tls" }]);
   });
 
-  it("lets the app-routing identity read exactly the TLS certificate", () => {
-    const ra = run.inputsOf(
-      run.one("azure-native:authorization:RoleAssignment", "agent-api-ingress-tls-read"),
+  it("issues the certificate through ACME DNS-01 in the Azure DNS zone with a federated identity (no secret)", () => {
+    const issuer = run.inputsOf(run.one("kubernetes:cert-manager.io/v1:ClusterIssuer"));
+    expect(issuer.spec.acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
+    const dns = issuer.spec.acme.solvers[0].dns01.azureDNS;
+    expect(dns).toMatchObject({
+      hostedZoneName: "platform.example.com",
+      resourceGroupName: "rg-dns",
+      subscriptionID: "00000000-0000-0000-0000-000000000000",
+      environment: "AzurePublicCloud",
+    });
+    const identity = run.one(
+      "azure-native:managedidentity:UserAssignedIdentity",
+      "cert-manager-identity-identity",
     );
-    expect(ra.principalId).toBe("22222222-0000-0000-0000-000000000004");
-    expect(ra.scope).toMatch(/\/vaults\/kv-agents-prod-\w+\/secrets\/agents-tls$/);
+    expect(dns.managedIdentity.clientID).toMatch(/^33333333-/);
+    expect(identity).toBeDefined();
+    const fic = run.inputsOf(
+      run.one(
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "cert-manager-identity-fic-cert-manager-cert-manager",
+      ),
+    );
+    expect(fic.subject).toBe("system:serviceaccount:cert-manager:cert-manager");
+    const ra = run.inputsOf(
+      run.one("azure-native:authorization:RoleAssignment", "cert-manager-identity-role-dns-zone"),
+    );
+    expect(ra.roleDefinitionId).toMatch(/befefa01-2a29-4197-83a8-272ff33ce314$/);
+    expect(ra.scope).toMatch(/\/dnszones\/platform\.example\.com$/);
+    // The release waits for the identity's federated credential and role (and the issuer for the release).
+    expect(run.one("kubernetes:helm.sh/v3:Release", "cert-manager-release").options.dependsOn).toEqual(
+      expect.arrayContaining(["monitoring-platform:azure:WorkloadIdentity::cert-manager-identity"]),
+    );
   });
 });
 

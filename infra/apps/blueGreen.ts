@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { StackConfig } from "../config";
 import { registerSecretProviderClass, type VaultObject } from "../kubernetes/secretSync";
-import { planBlueGreen, type Color, type EgressTarget, type PlannedObject } from "./blueGreenPlan";
+import {
+  planBlueGreen,
+  type Color,
+  type EgressTarget,
+  type FqdnEgress,
+  type PlannedObject,
+} from "./blueGreenPlan";
 
 export interface BlueGreenServiceArgs {
   /** The validated `app` config section (name, namespace, image, port, colors, autoscaling, resources). */
@@ -25,6 +31,8 @@ export interface BlueGreenServiceArgs {
   env?: Record<string, pulumi.Input<string>>;
   /** Egress besides DNS: e.g. Postgres subnet :5432, endpoints subnet :10000, LLM API :443. */
   egress: EgressTarget[];
+  /** HTTPS egress by DNS name (Cilium FQDN policy). */
+  egressFqdns?: FqdnEgress;
   /** Namespaces allowed to reach the app port: the ingress controller's and the monitoring namespace. */
   ingressFromNamespaces: string[];
   /** Labels the Prometheus ServiceMonitor selector matches, e.g. `{ release: "kube-prometheus-stack" }`. */
@@ -68,6 +76,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         env: args.env,
         secretsMount: args.secrets ? { secretProviderClassName: spcName, mountPath } : undefined,
         egress: args.egress,
+        egressFqdns: args.egressFqdns,
         ingressFromNamespaces: args.ingressFromNamespaces,
         serviceMonitorLabels: args.serviceMonitorLabels,
       });
@@ -135,6 +144,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
           new k8s.networking.v1.NetworkPolicy(resName, m, k8sOpts);
           break;
         case "ServiceMonitor":
+        case "CiliumNetworkPolicy":
           new k8s.apiextensions.CustomResource(resName, m, k8sOpts);
           break;
       }

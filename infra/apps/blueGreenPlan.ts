@@ -52,6 +52,13 @@ export interface EgressTarget {
   except?: string[];
 }
 
+/** Egress by DNS name: Cilium matches the names the pod resolves and opens `ports` to their addresses. */
+export interface FqdnEgress {
+  /** Exact names (`api.openai.com`) or one-label wildcards (`*.openai.azure.com`). */
+  names: string[];
+  ports: number[];
+}
+
 export interface BlueGreenPlanInput {
   /** App name: Deployments `<name>-<color>`, Services `<name>`, `<name>-preview`, `<name>-metrics`. */
   name: string;
@@ -74,6 +81,8 @@ export interface BlueGreenPlanInput {
   secretsMount?: { secretProviderClassName: string; mountPath: string };
   /** Egress allowed besides cluster DNS. */
   egress: EgressTarget[];
+  /** HTTPS egress by DNS name (a CiliumNetworkPolicy); omitted or empty: none. */
+  egressFqdns?: FqdnEgress;
   /** Namespaces allowed to call the app port: the ingress controller's, and Prometheus'. */
   ingressFromNamespaces: string[];
   /** Labels the Prometheus ServiceMonitor selector matches. */
@@ -92,7 +101,8 @@ export interface PlannedObject {
     | "HorizontalPodAutoscaler"
     | "PodDisruptionBudget"
     | "NetworkPolicy"
-    | "ServiceMonitor";
+    | "ServiceMonitor"
+    | "CiliumNetworkPolicy";
   // A Kubernetes manifest (apiVersion, kind, metadata, spec); values may be Pulumi inputs.
   manifest: { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<string, unknown>;
 }
@@ -476,5 +486,42 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
       },
     },
   );
+  if (input.egressFqdns && input.egressFqdns.names.length > 0) {
+    objects.push({
+      key: "cnp-fqdn-egress",
+      kind: "CiliumNetworkPolicy",
+      manifest: fqdnEgressPolicy(name, ns, input.egressFqdns),
+    });
+  }
   return objects;
+}
+
+/**
+ * Egress by name (cilium.io/v2 CiliumNetworkPolicy, toFQDNs). Cilium learns a name's addresses from the
+ * DNS answers its proxy sees, so the policy must also send the pods' DNS through that proxy (the `dns`
+ * rule on port 53 to kube-dns); without it toFQDNs never matches (docs.cilium.io/en/stable/security/dns,
+ * learn.microsoft.com/azure/aks/how-to-apply-fqdn-filtering-policies). Allows add up with the Kubernetes
+ * NetworkPolicies of the namespace (Cilium enforces their union).
+ */
+export function fqdnEgressPolicy(name: string, namespace: string, e: FqdnEgress) {
+  return {
+    apiVersion: "cilium.io/v2",
+    kind: "CiliumNetworkPolicy",
+    metadata: { name: `${name}-allow-fqdn-egress`, namespace, labels: { app: name } },
+    spec: {
+      endpointSelector: { matchLabels: { app: name } },
+      egress: [
+        {
+          toEndpoints: [
+            { matchLabels: { "k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns" } },
+          ],
+          toPorts: [{ ports: [{ port: "53", protocol: "ANY" }], rules: { dns: [{ matchPattern: "*" }] } }],
+        },
+        {
+          toFQDNs: e.names.map((n) => (n.startsWith("*.") ? { matchPattern: n } : { matchName: n })),
+          toPorts: [{ ports: e.ports.map((p) => ({ port: String(p), protocol: "TCP" })) }],
+        },
+      ],
+    },
+  };
 }

@@ -2,19 +2,26 @@ import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as insights from "@pulumi/azure-native/monitor";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
 import {
   addonProfiles,
   apiServerAccess,
-  ignoredChanges,
+  CLUSTER_IGNORED,
   maintenanceSchedules,
   networkProfile,
-  nodePools,
   ROLES,
+  SYSTEM_POOL,
+  systemPool,
+  USER_POOL_IGNORED,
+  userPool,
   useAzureCliLogin,
 } from "./aksPlan";
+import { assertNoCreateOnlyChanges, readExisting, type CreateOnlyField } from "./existing";
+import { kubectlCanIProbe, waitForClusterAdmin } from "./clusterAccess";
+import { isRealDeployment } from "../runtime";
 
 export interface AksClusterArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -29,6 +36,12 @@ export interface AksClusterArgs {
   subscriptionId: pulumi.Input<string>;
   /** Object id of the identity running `pulumi up`; it needs cluster-admin to manage in-cluster objects. */
   deployerObjectId: pulumi.Input<string>;
+  /** Public DNS zones the app-routing add-on keeps the ingress hosts' A records in. */
+  dnsZoneIds: string[];
+  /** Turn on Cilium FQDN policies (Advanced Container Networking security); see aksPlan.networkProfile. */
+  fqdnPolicies: boolean;
+  /** How the deployer is logged in (resolved from `aks.deployerPrincipalType`, see infra/azure/deployer.ts). */
+  deployerPrincipalType: pulumi.Input<"User" | "ServicePrincipal">;
   tags: Record<string, string>;
 }
 
@@ -45,25 +58,71 @@ export class AksCluster extends pulumi.ComponentResource {
   /** Secret: kubeconfig using `kubelogin --login azurecli`. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
-  /** Object id of the app-routing add-on's identity (it reads ingress TLS certificates from Key Vault). */
-  public readonly appRoutingPrincipalId: pulumi.Output<string>;
+  /** Object id of the kubelet identity (pulls images: it gets AcrPull on the registry). */
+  public readonly kubeletObjectId: pulumi.Output<string>;
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:AksCluster", name, {}, opts);
     const clusterName = azureName("aks", args.stack);
-    const pools = nodePools(args.aks, args.zoneRedundant);
+    const system = systemPool(args.aks, args.zoneRedundant);
+    const user = userPool(args.aks, args.zoneRedundant);
+
+    // A change of a setting AKS fixes at creation is refused here, with the way out, before ARM would
+    // fail mid-update or (for the ignored inline pool) the change would silently not happen.
+    const checked = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+      const current = await readExisting(() =>
+        containerservice.getManagedCluster(
+          { resourceGroupName: rg, resourceName: clusterName },
+          { parent: this },
+        ),
+      );
+      if (current) {
+        try {
+          assertNoCreateOnlyChanges(`AKS cluster ${clusterName}`, clusterCreateOnly(current, args));
+        } catch (e) {
+          throw new pulumi.ResourceError((e as Error).message, this);
+        }
+      }
+      return clusterName;
+    });
+
+    // Control-plane identity, user-assigned and granted Network Contributor on the node subnet *before* the
+    // cluster exists, as the AKS baseline does (mspnp/aks-baseline cluster-stamp: the identity is created
+    // and given the role first). With a system-assigned identity the role can only be granted after
+    // creation, and AKS needs it during creation to join the subnet and manage the load balancer
+    // (learn.microsoft.com/azure/aks/configure-azure-cni#prerequisites, "use-managed-identity#bring-your-own").
+    const controlPlane = new managedidentity.UserAssignedIdentity(
+      `${name}-control-plane`,
+      {
+        resourceName: azureName("id", args.stack, "aks"),
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const subnetRole = new authorization.RoleAssignment(
+      `${name}-control-plane-subnet`,
+      {
+        principalId: controlPlane.principalId,
+        principalType: "ServicePrincipal",
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.networkContributor}`,
+        scope: args.nodesSubnetId,
+      },
+      { parent: this },
+    );
 
     const cluster = new containerservice.ManagedCluster(
       `${name}-cluster`,
       {
-        resourceName: clusterName,
+        resourceName: checked,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         nodeResourceGroup: `${azureName("rg", args.stack)}-nodes`,
         dnsPrefix: clusterName,
         kubernetesVersion: args.aks.kubernetesVersion,
         sku: { name: "Base", tier: args.aks.tier },
-        identity: { type: "SystemAssigned" },
+        identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
         aadProfile: {
           managed: true,
           enableAzureRBAC: true,
@@ -78,18 +137,45 @@ export class AksCluster extends pulumi.ComponentResource {
           imageCleaner: { enabled: true, intervalHours: 48 },
         },
         addonProfiles: pulumi.output(args.logAnalyticsWorkspaceId).apply(addonProfiles),
-        networkProfile: networkProfile(args.network),
-        agentPoolProfiles: pools.map((p) => ({ ...p, vnetSubnetID: args.nodesSubnetId })),
+        networkProfile: networkProfile(args.network, args.fqdnPolicies),
+        agentPoolProfiles: [{ ...system, vnetSubnetID: args.nodesSubnetId }],
         apiServerAccessProfile: apiServerAccess(args.aks.apiServer),
-        // Managed NGINX ingress (app routing); it reads TLS certificates from Key Vault.
-        ingressProfile: { webAppRouting: { enabled: true } },
+        // Managed NGINX ingress (app routing); TLS comes from cert-manager (infra/kubernetes/certManager.ts).
+        // With the zones listed, the add-on's external-dns keeps each Ingress host's A record pointing at
+        // the ingress IP — also after a rebuild in another region (learn.microsoft.com/azure/aks/
+        // app-routing-dns-ssl, "Attach Azure DNS zone"; the add-on needs DNS Zone Contributor, granted below).
+        ingressProfile: { webAppRouting: { enabled: true, dnsZoneResourceIds: [...args.dnsZoneIds] } },
         autoUpgradeProfile: {
           upgradeChannel: args.aks.upgradeChannel,
           nodeOSUpgradeChannel: args.aks.nodeOsUpgradeChannel,
         },
         tags: args.tags,
       },
-      { parent: this, ignoreChanges: ignoredChanges(pools) },
+      { parent: this, dependsOn: [subnetRole], ignoreChanges: CLUSTER_IGNORED },
+    );
+
+    new containerservice.AgentPool(
+      `${name}-user-pool`,
+      {
+        agentPoolName: user.name,
+        resourceName: cluster.name,
+        resourceGroupName: args.resourceGroupName,
+        mode: user.mode,
+        vmSize: user.vmSize,
+        count: user.count,
+        enableAutoScaling: user.enableAutoScaling,
+        minCount: user.minCount,
+        maxCount: user.maxCount,
+        maxPods: user.maxPods,
+        availabilityZones: user.availabilityZones,
+        orchestratorVersion: user.orchestratorVersion,
+        osType: user.osType,
+        osSKU: user.osSKU,
+        type: user.type,
+        upgradeSettings: user.upgradeSettings,
+        vnetSubnetID: args.nodesSubnetId,
+      },
+      { parent: this, ignoreChanges: USER_POOL_IGNORED },
     );
 
     for (const m of maintenanceSchedules(args.aks.maintenanceWindow)) {
@@ -169,9 +255,9 @@ export class AksCluster extends pulumi.ComponentResource {
     const admins: {
       key: string;
       principalId: pulumi.Input<string>;
-      type: "User" | "Group" | "ServicePrincipal";
+      type: pulumi.Input<"User" | "Group" | "ServicePrincipal">;
     }[] = [
-      { key: "deployer", principalId: args.deployerObjectId, type: args.aks.deployerPrincipalType },
+      { key: "deployer", principalId: args.deployerObjectId, type: args.deployerPrincipalType },
       ...args.aks.adminGroupObjectIds.map((id, i) => ({
         key: `admins-${i}`,
         principalId: id,
@@ -192,6 +278,22 @@ export class AksCluster extends pulumi.ComponentResource {
         ),
     );
 
+    const appRoutingIdentity = cluster.ingressProfile.apply(
+      (p) => p?.webAppRouting?.identity?.objectId ?? "",
+    );
+    args.dnsZoneIds.forEach((zoneId, i) => {
+      new authorization.RoleAssignment(
+        `${name}-app-routing-dns-${i}`,
+        {
+          principalId: appRoutingIdentity,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.dnsZoneContributor}`,
+          scope: zoneId,
+        },
+        { parent: this },
+      );
+    });
+
     const creds = containerservice.listManagedClusterUserCredentialsOutput(
       { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
       { parent: this },
@@ -203,9 +305,18 @@ export class AksCluster extends pulumi.ComponentResource {
         return useAzureCliLogin(Buffer.from(first.value, "base64").toString("utf8"));
       }),
     );
+    // In a real deployment the provider also waits until the role has propagated (bounded, with a clear
+    // message); the assignment resources only say that ARM accepted them.
+    const adminIds = pulumi.all(adminAssignments.map((a) => a.id));
+    const usableKubeconfig = pulumi.all([this.kubeconfig, adminIds]).apply(async ([kc]) => {
+      if (isRealDeployment() && !pulumi.runtime.isDryRun()) {
+        await waitForClusterAdmin(kubectlCanIProbe(kc), clusterName);
+      }
+      return kc;
+    });
     this.provider = new k8s.Provider(
       `${name}-k8s`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { kubeconfig: pulumi.secret(usableKubeconfig), enableServerSideApply: true },
       // Every in-cluster resource goes through this provider: it must not run before the deployer holds
       // cluster-admin (Azure RBAC), or the first `pulumi up` fails with 403s.
       { parent: this, dependsOn: adminAssignments },
@@ -213,9 +324,52 @@ export class AksCluster extends pulumi.ComponentResource {
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;
     this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
-    this.appRoutingPrincipalId = cluster.ingressProfile.apply(
-      (p) => p?.webAppRouting?.identity.objectId ?? "",
-    );
+    this.kubeletObjectId = cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
     this.registerOutputs({ clusterName: this.clusterName, oidcIssuerUrl: this.oidcIssuerUrl });
   }
+}
+
+/** The create-only settings of the cluster: live values (from ARM) next to what config asks for. */
+export function clusterCreateOnly(
+  current: containerservice.GetManagedClusterResult,
+  args: Pick<AksClusterArgs, "aks" | "network" | "stack">,
+): CreateOnlyField[] {
+  const np = current.networkProfile;
+  const sys = current.agentPoolProfiles?.find((p) => p.name === SYSTEM_POOL);
+  const recreate = "create a new stack (DR rebuild, docs/runbooks/disaster-recovery.md) and migrate";
+  return [
+    { key: "network.podCidr", current: np?.podCidr, desired: args.network.podCidr, how: recreate },
+    {
+      key: "network.serviceCidr",
+      current: np?.serviceCidr,
+      desired: args.network.serviceCidr,
+      how: recreate,
+    },
+    {
+      key: "network.dnsServiceIp",
+      current: np?.dnsServiceIP,
+      desired: args.network.dnsServiceIp,
+      how: recreate,
+    },
+    {
+      key: "aks.apiServer.private",
+      current: current.apiServerAccessProfile?.enablePrivateCluster ?? false,
+      desired: args.aks.apiServer.private,
+      how: recreate,
+    },
+    {
+      key: "aks.systemPool.vmSize",
+      current: sys?.vmSize,
+      desired: args.aks.systemPool.vmSize,
+      how:
+        "add a second System pool with the new size (az aks nodepool add --mode System), move the system pods, " +
+        "delete the old pool, then set the config to match",
+    },
+    {
+      key: "aks.systemPool.count",
+      current: sys?.count,
+      desired: args.aks.systemPool.count,
+      how: `scale it: az aks nodepool scale -g ${azureName("rg", args.stack)} --cluster-name ${azureName("aks", args.stack)} -n ${SYSTEM_POOL} -c <count>, then set the config to match`,
+    },
+  ];
 }

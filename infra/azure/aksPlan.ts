@@ -31,61 +31,107 @@ export interface PoolPlan {
   upgradeSettings: { maxSurge: string };
 }
 
-/**
- * System pool: fixed size, tainted `CriticalAddonsOnly` so application pods never starve CoreDNS,
- * metrics-server or the CSI drivers. User pool: autoscaled between min and max.
- */
-export function nodePools(aks: StackConfig["aks"], zoneRedundant: boolean): PoolPlan[] {
-  const common = {
+function commonPool(aks: StackConfig["aks"], zoneRedundant: boolean) {
+  return {
     orchestratorVersion: aks.kubernetesVersion,
     osType: "Linux" as const,
     osSKU: "AzureLinux" as const,
     type: "VirtualMachineScaleSets" as const,
     availabilityZones: zones(zoneRedundant),
   };
-  return [
-    {
-      ...common,
-      name: SYSTEM_POOL,
-      mode: "System",
-      vmSize: aks.systemPool.vmSize,
-      count: aks.systemPool.count,
-      enableAutoScaling: false,
-      maxPods: 110,
-      nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
-      upgradeSettings: { maxSurge: "33%" },
-    },
-    {
-      ...common,
-      name: USER_POOL,
-      mode: "User",
-      vmSize: aks.userPool.vmSize,
-      count: aks.userPool.minCount,
-      enableAutoScaling: true,
-      minCount: aks.userPool.minCount,
-      maxCount: aks.userPool.maxCount,
-      maxPods: aks.userPool.maxPods,
-      upgradeSettings: { maxSurge: "33%" },
-    },
-  ];
 }
 
 /**
- * Properties the platform changes behind Pulumi's back, so the next `pulumi up` must not try to revert
- * them:
- * - the autoscaler moves the user pool's `count`;
- * - the `patch` auto-upgrade channel moves patch versions, which AKS reports in
- *   `currentKubernetesVersion`/`currentOrchestratorVersion` while the minor we set ("1.33") stays as
- *   given — so `kubernetesVersion` is *not* ignored: changing the minor in config is a deliberate,
- *   in-place upgrade (never a replacement).
+ * System pool, inline in the cluster (AKS needs one System pool to create a cluster): fixed size, tainted
+ * `CriticalAddonsOnly` so application pods never starve CoreDNS, metrics-server or the CSI drivers.
  */
-export function ignoredChanges(pools: PoolPlan[]): string[] {
-  return pools.flatMap((p, i) => (p.enableAutoScaling ? [`agentPoolProfiles[${i}].count`] : []));
+export function systemPool(aks: StackConfig["aks"], zoneRedundant: boolean): PoolPlan {
+  return {
+    ...commonPool(aks, zoneRedundant),
+    name: SYSTEM_POOL,
+    mode: "System",
+    vmSize: aks.systemPool.vmSize,
+    count: aks.systemPool.count,
+    enableAutoScaling: false,
+    maxPods: 110,
+    nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+    upgradeSettings: { maxSurge: "33%" },
+  };
 }
 
-/** Azure CNI overlay with Cilium dataplane and network policy; pods get overlay IPs, not VNet IPs. */
-export function networkProfile(n: StackConfig["network"]) {
+/**
+ * User pool, its own `containerservice.AgentPool` resource (never inline): pools listed inline in the
+ * cluster cannot be added to later ("Adding agent pools to an existing cluster is not allowed through
+ * managed cluster operations", pulumi-azure-native#579), and an edit of one inline pool puts every pool into
+ * Scaling (pulumi-azure-native#4264). Autoscaled between min and max.
+ */
+export function userPool(aks: StackConfig["aks"], zoneRedundant: boolean): PoolPlan {
+  const plan: PoolPlan = {
+    ...commonPool(aks, zoneRedundant),
+    name: USER_POOL,
+    mode: "User",
+    vmSize: aks.userPool.vmSize,
+    count: aks.userPool.minCount,
+    enableAutoScaling: true,
+    minCount: aks.userPool.minCount,
+    maxCount: aks.userPool.maxCount,
+    maxPods: aks.userPool.maxPods,
+    upgradeSettings: { maxSurge: "33%" },
+  };
+  return { ...plan, name: userPoolName(plan) };
+}
+
+/**
+ * `user` + a short hash of the pool's create-only properties. AKS cannot change a pool's VM size, max pods
+ * or zones in place (learn.microsoft.com/azure/aks/manage-node-pools#limitations; azure-native therefore
+ * replaces the AgentPool, pulumi-azure-native#3655). With the hash in the name, such a change creates the
+ * new pool *before* the old one is drained and deleted (Pulumi's default create-before-delete), so the
+ * workloads always have somewhere to go. Linux pool names: lowercase alphanumerics, at most 12 characters.
+ */
+export function userPoolName(
+  p: Pick<PoolPlan, "vmSize" | "maxPods" | "availabilityZones" | "osSKU">,
+): string {
+  const key = [p.vmSize, p.maxPods, (p.availabilityZones ?? []).join(","), p.osSKU].join("|");
+  let h = 2166136261;
+  for (const ch of key) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `${USER_POOL}${h.toString(16).padStart(8, "0").slice(0, 6)}`;
+}
+
+/**
+ * What AKS changes on its own in the user pool, so the next `pulumi up` must not revert it: the cluster
+ * autoscaler moves `count` between minCount and maxCount.
+ * (The `patch` auto-upgrade channel moves the patch version, which AKS reports in
+ * `currentOrchestratorVersion` while `orchestratorVersion` keeps the "1.33" we set — so it is not ignored:
+ * changing the minor in config is a deliberate in-place upgrade.)
+ */
+export const USER_POOL_IGNORED = ["count"];
+
+/**
+ * The cluster's inline pool list is only used at creation. Afterwards AKS itself (and `az aks nodepool`)
+ * owns it: the list AKS reports back also holds the separate user pool, and re-sending it through the
+ * managed-cluster PUT is what fails or re-scales every pool (pulumi-azure-native#2719, #4264). Changes to
+ * the system pool are refused with a clear message by the create-only check in aks.ts instead.
+ */
+export const CLUSTER_IGNORED = ["agentPoolProfiles"];
+
+/**
+ * Azure CNI overlay with Cilium dataplane and network policy; pods get overlay IPs, not VNet IPs.
+ * With `fqdnPolicies`, Advanced Container Networking Services' security feature is on: it is what makes
+ * Cilium FQDN (toFQDNs) policies work on AKS (learn.microsoft.com/azure/aks/how-to-apply-fqdn-filtering-policies;
+ * billed per node, learn.microsoft.com/azure/aks/advanced-container-networking-services-overview). The app
+ * needs it to reach its LLM provider by name (app.httpsEgressFqdns).
+ */
+export function networkProfile(n: StackConfig["network"], fqdnPolicies = false) {
   return {
+    ...(fqdnPolicies
+      ? {
+          advancedNetworking: {
+            enabled: true,
+            observability: { enabled: false },
+            security: { enabled: true, advancedNetworkPolicies: "FQDN" },
+          },
+        }
+      : {}),
     networkPlugin: "azure",
     networkPluginMode: "overlay",
     networkDataplane: "cilium",
@@ -170,4 +216,7 @@ export const ROLES = {
   aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
   keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+  networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+  acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  dnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
 } as const;

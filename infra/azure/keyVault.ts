@@ -1,7 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
-import { keyVaultName } from "../naming";
+import { azureName, keyVaultName } from "../naming";
+import { ROLES } from "./aksPlan";
+import { assertNoCreateOnlyChanges, readExisting, type CreateOnlyField } from "./existing";
+import { linkedPrivateZone, privateEndpoint } from "./privateDns";
 
 export interface KeyVaultArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -14,6 +19,17 @@ export interface KeyVaultArgs {
   purgeProtection: boolean;
   /** Subnet admitted through the firewall (the AKS nodes, where the CSI driver runs). */
   allowedSubnetId: pulumi.Input<string>;
+  /** Public ranges of deploy runners outside the VNet (data-plane access for secret writes and deletes). */
+  deployerIpRanges: readonly string[];
+  /** The private endpoint goes here, with the `privatelink.vaultcore.azure.net` zone linked to `vnetId`. */
+  endpointsSubnetId: pulumi.Input<string>;
+  vnetId: pulumi.Input<string>;
+  /** AuditEvent logs (every secret read, write, delete) go here. */
+  logAnalyticsWorkspaceId: pulumi.Input<string>;
+  /** The identity running `pulumi up` and how it is logged in: it gets "Key Vault Secrets Officer". */
+  deployerObjectId: pulumi.Input<string>;
+  deployerPrincipalType: pulumi.Input<"User" | "ServicePrincipal">;
+  subscriptionId: pulumi.Input<string>;
   protect: boolean;
   tags: Record<string, string>;
 }
@@ -24,8 +40,13 @@ export interface KeyVaultArgs {
  * Soft-deleted vault names stay reserved for the retention period (and with purge protection cannot be
  * purged early). A disaster-recovery rebuild from empty state would therefore collide with the old name,
  * so the name carries a random suffix held in state: a rebuild gets a new suffix and a new vault; the old
- * one stays recoverable (`az keyvault recover`) until retention ends. Secrets are written through the
- * management plane (ARM), which the vault firewall does not block.
+ * one stays recoverable (`az keyvault recover`) until retention ends.
+ *
+ * Data plane: azure-native creates secrets through ARM but reads and deletes them through the vault's data
+ * plane (a renamed or removed secret, or `pulumi destroy` on dev, is a data-plane DELETE). So the deployer
+ * gets "Key Vault Secrets Officer" on the vault, every secret waits for that assignment (and is deleted
+ * before it), and the deployer has a network path: the private endpoint from inside the VNet (as Microsoft's
+ * AKS baseline does, mspnp/aks-baseline), or an IP rule from `keyVault.deployerIpRanges`.
  */
 export class KeyVault extends pulumi.ComponentResource {
   public readonly vaultId: pulumi.Output<string>;
@@ -35,6 +56,8 @@ export class KeyVault extends pulumi.ComponentResource {
   private readonly resourceGroupName: pulumi.Input<string>;
   private readonly parentName: string;
   private readonly tags: Record<string, string>;
+  /** Secrets wait for the deployer's data-plane role (and are deleted before it is). */
+  private readonly dataPlaneAccess: pulumi.Resource[];
 
   constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:KeyVault", name, {}, opts);
@@ -47,16 +70,34 @@ export class KeyVault extends pulumi.ComponentResource {
       { length: 6, special: false, upper: false, numeric: true },
       { parent: this, protect: args.protect },
     );
+    // Azure fixes the soft-delete retention at creation, and purge protection cannot be turned off once on
+    // (learn.microsoft.com/azure/key-vault/general/soft-delete-overview): refuse such a change clearly.
+    const vaultName = pulumi.all([suffix.result, args.resourceGroupName]).apply(async ([s, rg]) => {
+      const name = keyVaultName(args.stack, s);
+      const current = await readExisting(() =>
+        keyvault.getVault({ resourceGroupName: rg, vaultName: name }, { parent: this }),
+      );
+      if (current) {
+        try {
+          assertNoCreateOnlyChanges(`Key Vault ${name}`, vaultCreateOnly(current, args));
+        } catch (e) {
+          throw new pulumi.ResourceError((e as Error).message, this);
+        }
+      }
+      return name;
+    });
     const vault = new keyvault.Vault(
       `${name}-vault`,
       {
-        vaultName: suffix.result.apply((s) => keyVaultName(args.stack, s)),
+        vaultName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         properties: {
           tenantId: args.tenantId,
           sku: { family: "A", name: "standard" },
           enableRbacAuthorization: true,
+          // RBAC only. ARM requires the property; an empty list is how "no access policies" is said.
+          accessPolicies: [],
           enableSoftDelete: true,
           softDeleteRetentionInDays: args.softDeleteRetentionDays,
           // ARM rejects enablePurgeProtection=false; leaving it unset is how "off" is expressed.
@@ -65,12 +106,64 @@ export class KeyVault extends pulumi.ComponentResource {
             defaultAction: "Deny",
             bypass: "AzureServices",
             virtualNetworkRules: [{ id: args.allowedSubnetId }],
+            ipRules: args.deployerIpRanges.map((value) => ({ value })),
           },
         },
         tags: args.tags,
       },
       // Losing the vault loses every generated credential; soft delete is the second line of defence.
       { parent: this, protect: args.protect },
+    );
+
+    const { zone } = linkedPrivateZone(
+      name,
+      {
+        zoneName: "privatelink.vaultcore.azure.net",
+        linkName: `${azureName("kv", args.stack)}-vnet`,
+        resourceGroupName: args.resourceGroupName,
+        vnetId: args.vnetId,
+        tags: args.tags,
+      },
+      this,
+    );
+    const { zoneGroup } = privateEndpoint(
+      name,
+      {
+        endpointName: azureName("pe", args.stack, "kv"),
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        subnetId: args.endpointsSubnetId,
+        targetId: vault.id,
+        groupId: "vault",
+        zoneId: zone.id,
+        tags: args.tags,
+      },
+      this,
+    );
+
+    const officer = new authorization.RoleAssignment(
+      `${name}-deployer-secrets-officer`,
+      {
+        principalId: args.deployerObjectId,
+        principalType: args.deployerPrincipalType,
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.keyVaultSecretsOfficer}`,
+        scope: vault.id,
+      },
+      { parent: this },
+    );
+    this.dataPlaneAccess = [officer, zoneGroup];
+
+    // Who read, wrote or deleted which secret, and from where.
+    new monitor.DiagnosticSetting(
+      `${name}-diagnostics`,
+      {
+        name: "to-log-analytics",
+        resourceUri: vault.id,
+        workspaceId: args.logAnalyticsWorkspaceId,
+        logs: [{ category: "AuditEvent", enabled: true }],
+        metrics: [{ category: "AllMetrics", enabled: true }],
+      },
+      { parent: this },
     );
     this.vaultId = vault.id;
     this.vaultName = vault.name;
@@ -89,9 +182,28 @@ export class KeyVault extends pulumi.ComponentResource {
         properties: { value: pulumi.secret(value), contentType },
         tags: this.tags,
       },
-      { parent: this, protect: this.protect },
+      { parent: this, protect: this.protect, dependsOn: this.dataPlaneAccess },
     );
   }
+}
+
+/** The vault's create-only settings: live values (from ARM) next to what config asks for. */
+export function vaultCreateOnly(
+  current: keyvault.GetVaultResult,
+  args: Pick<KeyVaultArgs, "softDeleteRetentionDays" | "purgeProtection">,
+): CreateOnlyField[] {
+  const fields: CreateOnlyField[] = [
+    {
+      key: "keyVault.softDeleteRetentionDays",
+      current: current.properties.softDeleteRetentionInDays,
+      desired: args.softDeleteRetentionDays,
+      how: "",
+    },
+  ];
+  if (current.properties.enablePurgeProtection === true) {
+    fields.push({ key: "keyVault.purgeProtection", current: true, desired: args.purgeProtection, how: "" });
+  }
+  return fields;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as privatedns from "@pulumi/azure-native/privatedns";
+import * as network from "@pulumi/azure-native/network";
 
 export interface LinkedPrivateZoneArgs {
   /** e.g. `privatelink.redis.azure.net` or `<server>.private.postgres.database.azure.com`. */
@@ -42,4 +43,55 @@ export function linkedPrivateZone(name: string, args: LinkedPrivateZoneArgs, par
     { parent },
   );
   return { zone, link };
+}
+
+export interface PrivateEndpointArgs {
+  /** Azure name of the endpoint, e.g. `pe-agents-prod-redis`. */
+  endpointName: string;
+  resourceGroupName: pulumi.Input<string>;
+  location: string;
+  subnetId: pulumi.Input<string>;
+  /** The resource the endpoint connects to. */
+  targetId: pulumi.Input<string>;
+  /** Its private-link sub-resource: `redisEnterprise`, `vault`, `registry` … */
+  groupId: string;
+  /** The linked `privatelink.*` zone the endpoint's A records go into. */
+  zoneId: pulumi.Input<string>;
+  /** Name of the zone config inside the zone group (default: the groupId). */
+  zoneConfigName?: string;
+  tags: Record<string, string>;
+}
+
+/**
+ * A private endpoint in the endpoints subnet plus its DNS zone group; the zone group makes Azure write (and
+ * keep current) the endpoint's A records in the private zone, so the service's public name resolves to the
+ * private IP inside the VNet (learn.microsoft.com/azure/private-link/private-endpoint-dns). Logical names
+ * `<name>-pe` and `<name>-pe-dns`.
+ */
+export function privateEndpoint(name: string, args: PrivateEndpointArgs, parent: pulumi.Resource) {
+  const endpoint = new network.PrivateEndpoint(
+    `${name}-pe`,
+    {
+      privateEndpointName: args.endpointName,
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      subnet: { id: args.subnetId },
+      privateLinkServiceConnections: [
+        { name: `${args.endpointName}-link`, privateLinkServiceId: args.targetId, groupIds: [args.groupId] },
+      ],
+      tags: args.tags,
+    },
+    { parent },
+  );
+  const zoneGroup = new network.PrivateDnsZoneGroup(
+    `${name}-pe-dns`,
+    {
+      privateDnsZoneGroupName: "default",
+      privateEndpointName: endpoint.name,
+      resourceGroupName: args.resourceGroupName,
+      privateDnsZoneConfigs: [{ name: args.zoneConfigName ?? args.groupId, privateDnsZoneId: args.zoneId }],
+    },
+    { parent },
+  );
+  return { endpoint, zoneGroup };
 }

@@ -16,6 +16,8 @@ export interface WorkloadIdentityArgs {
   serviceAccounts: { namespace: string; name: string }[];
   /** Key Vault secrets (name → resource id) this workload may read — and nothing else. */
   secrets: Record<string, pulumi.Input<string>>;
+  /** Other Azure roles (key → built-in role definition GUID and scope), e.g. DNS Zone Contributor on a zone. */
+  roles?: Record<string, { roleDefinitionGuid: string; scope: pulumi.Input<string> }>;
   subscriptionId: pulumi.Input<string>;
   tags: Record<string, string>;
 }
@@ -23,7 +25,9 @@ export interface WorkloadIdentityArgs {
 /**
  * A user-assigned identity federated to in-cluster service accounts, with "Key Vault Secrets User" on
  * exactly the secrets it needs (per-secret scope: least privilege; a compromised exporter cannot read the
- * PagerDuty key).
+ * PagerDuty key). Workloads that use it `dependsOn` this component: the Node.js SDK expands a dependency on a
+ * component to all its children (the federated credentials and role assignments), so pods never start with
+ * a token exchange that fails.
  */
 export class WorkloadIdentity extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
@@ -41,8 +45,9 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const children: pulumi.CustomResource[] = [];
     args.serviceAccounts.forEach((sa) => {
-      new managedidentity.FederatedIdentityCredential(
+      const fic = new managedidentity.FederatedIdentityCredential(
         `${name}-fic-${sa.namespace}-${sa.name}`,
         {
           federatedIdentityCredentialResourceName: `${sa.namespace}-${sa.name}`,
@@ -54,11 +59,12 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      children.push(fic);
     });
     const roleId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.keyVaultSecretsUser}`;
     // Keyed by secret name so adding a secret never re-creates the other assignments.
     Object.entries(args.secrets).forEach(([secretName, scope]) => {
-      new authorization.RoleAssignment(
+      const read = new authorization.RoleAssignment(
         `${name}-kv-read-${secretName}`,
         {
           principalId: identity.principalId,
@@ -68,8 +74,27 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      children.push(read);
     });
-    this.clientId = identity.clientId;
+    Object.entries(args.roles ?? {}).forEach(([key, r]) => {
+      const role = new authorization.RoleAssignment(
+        `${name}-role-${key}`,
+        {
+          principalId: identity.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${r.roleDefinitionGuid}`,
+          scope: r.scope,
+        },
+        { parent: this },
+      );
+      children.push(role);
+    });
+    // The client id is what workloads are configured with (service account annotations, Helm values). It
+    // resolves only once the federated credentials and role assignments exist, so everything configured
+    // with it waits for them: Pulumi tracks the resources an Output depends on.
+    this.clientId = pulumi
+      .all([identity.clientId, ...children.map((c) => c.id)])
+      .apply(([clientId]) => clientId as string);
     this.principalId = identity.principalId;
     this.registerOutputs({ clientId: this.clientId });
   }

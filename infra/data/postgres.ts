@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
-import { postgresPlan, type PostgresPlan } from "./postgresPlan";
+import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
+import { assertNoCreateOnlyChanges, readExisting } from "../azure/existing";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -63,6 +64,35 @@ export class Postgres extends pulumi.ComponentResource {
       this,
     );
 
+    // Day 2: storage auto-grow raises the disk behind Pulumi's back, and Azure refuses any request for a
+    // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
+    // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
+    // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
+    const live = pulumi
+      .output(args.resourceGroupName)
+      .apply((rg) =>
+        readExisting(() =>
+          dbforpostgresql.getServer({ resourceGroupName: rg, serverName: plan.serverName }, { parent: this }),
+        ),
+      );
+    const storage = live.apply((current) => {
+      if (current) {
+        try {
+          assertNoCreateOnlyChanges(`Postgres server ${plan.serverName}`, [
+            {
+              key: "postgres.geoRedundantBackup",
+              current: current.backup?.geoRedundantBackup === "Enabled",
+              desired: args.postgres.geoRedundantBackup,
+              how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
+            },
+          ]);
+        } catch (e) {
+          throw new pulumi.ResourceError((e as Error).message, this);
+        }
+      }
+      return storageToRequest(plan.storage, current?.storage?.storageSizeGB);
+    });
+
     const server = new dbforpostgresql.Server(
       `${name}-server`,
       {
@@ -71,7 +101,7 @@ export class Postgres extends pulumi.ComponentResource {
         location: args.location,
         version: plan.version,
         sku: plan.sku,
-        storage: plan.storage,
+        storage,
         availabilityZone: plan.availabilityZone,
         highAvailability: plan.highAvailability,
         backup: plan.backup,
@@ -99,8 +129,10 @@ export class Postgres extends pulumi.ComponentResource {
         // The name is fixed (clients and the DNS zone use it), so a replacement must delete first.
         deleteBeforeReplace: true,
         // After an HA failover Azure swaps primary and standby zones; reverting that is not our business
-        // and would otherwise show as drift on every preview.
-        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+        // and would otherwise show as drift on every preview
+        // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-high-availability, "failover").
+        // The performance tier follows the disk size Azure chose when it auto-grew it; not ours to revert.
+        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone", "storage.tier"],
       },
     );
 

@@ -108,3 +108,15 @@ export function postgresPlan({ stack, postgres: pg, zoneRedundant }: PostgresPla
     databases: [...pg.databases],
   };
 }
+
+/**
+ * The storage block to send: the planned one, but never a size below the live disk (auto-grow only grows;
+ * Azure refuses to shrink). `liveSizeGb` is undefined before the server exists.
+ */
+export function storageToRequest(
+  planned: PostgresPlan["storage"],
+  liveSizeGb: number | undefined,
+): PostgresPlan["storage"] {
+  if (liveSizeGb === undefined || liveSizeGb <= planned.storageSizeGB) return planned;
+  return { ...planned, storageSizeGB: liveSizeGb };
+}

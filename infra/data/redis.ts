@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
-import * as network from "@pulumi/azure-native/network";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
-import { linkedPrivateZone } from "../azure/privateDns";
+import { linkedPrivateZone, privateEndpoint } from "../azure/privateDns";
 import { redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
@@ -126,15 +125,28 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
-    // Connection audit logs (who connected, from where) and metrics to Log Analytics, as for Postgres.
+    // Two diagnostic settings, because Azure splits the signals by resource: platform metrics exist only on the
+    // cluster (Microsoft.Cache/redisEnterprise), and the only log category, ConnectionEvents (who connected,
+    // from where, auth results), exists only on the database (Microsoft.Cache/redisEnterprise/databases) —
+    // learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-cache-redisenterprise-databases-logs.
+    // One setting with both on either resource is rejected by ARM for the category it does not have.
     new monitor.DiagnosticSetting(
-      `${name}-diagnostics`,
+      `${name}-diagnostics-metrics`,
+      {
+        name: "to-log-analytics",
+        resourceUri: cluster.id,
+        workspaceId: args.logAnalyticsWorkspaceId,
+        metrics: [{ category: "AllMetrics", enabled: true }],
+      },
+      { parent: this },
+    );
+    new monitor.DiagnosticSetting(
+      `${name}-diagnostics-logs`,
       {
         name: "to-log-analytics",
         resourceUri: database.id,
         workspaceId: args.logAnalyticsWorkspaceId,
-        logs: [{ categoryGroup: "allLogs", enabled: true }],
-        metrics: [{ category: "AllMetrics", enabled: true }],
+        logs: [{ category: "ConnectionEvents", enabled: true }],
       },
       { parent: this },
     );
@@ -150,30 +162,20 @@ export class Redis extends pulumi.ComponentResource {
       },
       this,
     );
-    const endpoint = new network.PrivateEndpoint(
-      `${name}-pe`,
+    privateEndpoint(
+      name,
       {
-        privateEndpointName: azureName("pe", args.stack, "redis"),
+        endpointName: azureName("pe", args.stack, "redis"),
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        subnet: { id: args.endpointsSubnetId },
-        privateLinkServiceConnections: [
-          { name: `${clusterName}-link`, privateLinkServiceId: cluster.id, groupIds: ["redisEnterprise"] },
-        ],
+        subnetId: args.endpointsSubnetId,
+        targetId: cluster.id,
+        groupId: "redisEnterprise",
+        zoneId: zone.id,
+        zoneConfigName: "redis",
         tags: args.tags,
       },
-      { parent: this },
-    );
-    // The zone group makes Azure write (and keep current) the endpoint's A record in the zone.
-    new network.PrivateDnsZoneGroup(
-      `${name}-pe-dns`,
-      {
-        privateDnsZoneGroupName: "default",
-        privateEndpointName: endpoint.name,
-        resourceGroupName: args.resourceGroupName,
-        privateDnsZoneConfigs: [{ name: "redis", privateDnsZoneId: zone.id }],
-      },
-      { parent: this },
+      this,
     );
 
     // Read the key after the database exists (its name is an output of the database) and keep it secret

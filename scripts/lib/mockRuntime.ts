@@ -151,7 +151,29 @@ function computedState(
     case "azure-native:dbforpostgresql:Server":
       return { name: azName, fullyQualifiedDomainName: u(`${azName}.postgres.database.azure.com`) };
     case "azure-native:redisenterprise:RedisEnterprise":
-      return { name: azName, hostName: u(`${azName}.${inputs.location}.redis.azure.net`) };
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${azName}`,
+        ),
+        hostName: u(`${azName}.${inputs.location}.redis.azure.net`),
+      };
+    case "azure-native:containerregistry:Registry":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${azName}`,
+        ),
+        loginServer: u(`${azName}.azurecr.io`),
+      };
+    case "azure-native:redisenterprise:Database":
+      // A child resource: its id is the cluster's id plus /databases/<name>.
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${String(inputs.clusterName)}/databases/${azName}`,
+        ),
+      };
     case "random:index/randomPassword:RandomPassword":
       // A recognisable fake: the secret-leak tests search every output file for it.
       return { result: `MockPw-${name}-9Zq!x7Lk` };
@@ -185,7 +207,18 @@ function fakeKubeconfig(cluster: string): string {
   ].join("\n");
 }
 
-function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.runtime.Mocks {
+/**
+ * What already exists in the (mock) cloud, by invoke token (`azure-native:keyvault:getVault`, …): the
+ * day-2 tests put live state here. Reads of anything not listed answer like ARM does for a resource that
+ * does not exist yet (ResourceNotFound), which is the first-`pulumi up` case the render shows.
+ */
+export type ExistingState = Record<string, Record<string, unknown>>;
+
+function mocks(
+  mode: ValueMode,
+  records: Map<string, RecordedResource>,
+  existing: ExistingState = {},
+): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const inputs = (args.inputs ?? {}) as Record<string, unknown>;
@@ -216,10 +249,18 @@ function mocks(mode: ValueMode, records: Map<string, RecordedResource>): pulumi.
               },
             ],
           };
-        default:
+        default: {
+          const live = existing[args.token];
+          if (live) return live;
+          if (/^azure-native:[a-z0-9]+:get[A-Z]/.test(args.token)) {
+            // The SDK turns a failed invoke into Error(err.details), as for the engine's gRPC errors.
+            const message = `ResourceNotFound: ${args.token} (mock cloud: nothing exists yet)`;
+            throw Object.assign(new Error(message), { details: message });
+          }
           throw new Error(
             `mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`,
           );
+        }
       }
     },
   };
@@ -246,6 +287,8 @@ export interface EvaluateOptions {
   config: Record<string, string>;
   secretKeys: string[];
   mode: ValueMode;
+  /** Live cloud state answered by read invokes (day-2 tests); default: nothing exists yet. */
+  existing?: ExistingState;
   /** The program to run; defaults to importing infra/index.ts (its exports become stack outputs). */
   program?: () => Promise<Record<string, unknown>>;
 }
@@ -256,8 +299,13 @@ export interface EvaluateOptions {
  */
 export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
   const records = new Map<string, RecordedResource>();
+  if (opts.mode === "render") {
+    // The render must not depend on the machine it runs on: the program reads Azure credential settings
+    // (ARM_*/AZURE_*) only to tell how a real deployer is logged in (infra/azure/deployer.ts).
+    for (const k of Object.keys(process.env)) if (/^(ARM|AZURE)_/.test(k)) delete process.env[k];
+  }
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
-  await pulumi.runtime.setMocks(mocks(opts.mode, records), opts.project, opts.stack, false);
+  await pulumi.runtime.setMocks(mocks(opts.mode, records, opts.existing), opts.project, opts.stack, false);
   const program =
     opts.program ??
     // `require` (not `import()`) so the same line works from source (tsx) and transpiled (.build/*.js).
@@ -266,7 +314,17 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // would also reject the Stack resource's internal promises, which nobody awaits.
   let failure: unknown;
   let exported: Record<string, unknown> = {};
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+  // A check that fails inside an Output (the create-only guards read live state in an apply) rejects a
+  // promise nobody awaits; under the engine that fails the update with its message. Here it is caught and
+  // rethrown from this function (the tests assert on the message).
+  let rejectUnhandled: (e: unknown) => void = () => {};
+  const unhandled = new Promise<never>((_, reject) => (rejectUnhandled = reject));
+  const onUnhandled = (e: unknown) => {
+    if (e && typeof e === "object") (e as { capturedByMockRuntime?: boolean }).capturedByMockRuntime = true;
+    rejectUnhandled(e);
+  };
+  process.on("unhandledRejection", onUnhandled);
+  const run = pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const o = t.opts as pulumi.CustomResourceOptions;
       records.set(`${t.type}::${t.name}`, {
@@ -299,6 +357,14 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       return {};
     }
   });
+  let outputs: unknown;
+  try {
+    outputs = await Promise.race([run, unhandled]);
+  } catch (e) {
+    failure = e;
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
   if (failure !== undefined) {
     // Callers (the bad-config tests) check that nothing was registered before the failure.
     if (failure && typeof failure === "object") {

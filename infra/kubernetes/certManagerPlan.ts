@@ -1,0 +1,105 @@
+/**
+ * Pure decisions for cert-manager: the pinned chart, its values, and the ClusterIssuer that answers ACME
+ * DNS-01 challenges in our Azure DNS zone with a workload identity.
+ *
+ * Why this design (issue: "TLS certificate chicken-and-egg"): a certificate imported into the Key Vault the
+ * same `pulumi up` creates cannot exist before that vault does, and nobody can import into a vault behind a
+ * Deny firewall. cert-manager needs no human step: it asks Let's Encrypt, proves control of the name by
+ * writing a TXT record into the Azure DNS zone (DNS-01 works before any traffic reaches the ingress, and for
+ * a rebuilt cluster in another region), stores the certificate as a Kubernetes Secret the app-routing NGINX
+ * serves, and renews it 30 days before expiry (cert-manager.io/docs/usage/certificate, renewBefore default
+ * 2/3 of the 90-day lifetime). Its Azure credential is a federated workload identity with "DNS Zone
+ * Contributor" on that one zone (cert-manager.io/docs/configuration/acme/dns01/azuredns, "Managed Identity
+ * Using AAD Workload Identity") — no client secret anywhere.
+ */
+import type { StackConfig } from "../config";
+import { parseDnsZoneId } from "../apps/ingressPlan";
+
+/** Jetstack's chart; version = cert-manager release (github.com/cert-manager/cert-manager v1.21.2). */
+export const CERT_MANAGER_CHART = {
+  name: "cert-manager",
+  version: "v1.21.2",
+  repo: "https://charts.jetstack.io",
+} as const;
+
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** The chart names its controller's service account after the release (fullname = release name here). */
+export const CERT_MANAGER_SERVICE_ACCOUNT = "cert-manager";
+/** Every Ingress that wants a certificate names this issuer in `cert-manager.io/cluster-issuer`. */
+export const CLUSTER_ISSUER = "letsencrypt";
+
+export const ACME_SERVERS = {
+  production: "https://acme-v02.api.letsencrypt.org/directory",
+  staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
+} as const;
+
+const resources = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) => ({
+  requests: { cpu, memory },
+  limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+/**
+ * Helm values for cert-manager v1.21.2 (keys checked against that version's values.yaml in
+ * test/certManager.test.ts). The chart's default security contexts already meet Pod Security "restricted"
+ * (runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped).
+ */
+export function certManagerValues(i: {
+  workloadIdentityClientId: string;
+  serviceMonitorLabels: Record<string, string>;
+  replicas: number;
+}) {
+  return {
+    // CRDs installed and upgraded with the release (crds.keep leaves them on uninstall, so deleting the
+    // release never garbage-collects every Certificate).
+    crds: { enabled: true, keep: true },
+    replicaCount: i.replicas,
+    podDisruptionBudget: { enabled: i.replicas > 1 },
+    // Workload identity: the webhook injects the federated token into pods with this label, for the
+    // identity named on their service account (azure.github.io/azure-workload-identity/docs/quick-start).
+    podLabels: { "azure.workload.identity/use": "true" },
+    serviceAccount: {
+      annotations: { "azure.workload.identity/client-id": i.workloadIdentityClientId },
+      labels: { "azure.workload.identity/use": "true" },
+    },
+    resources: resources("50m", "128Mi", "500m", "256Mi"),
+    // certmanager_certificate_expiration_timestamp_seconds and _ready_status feed the certificate alerts.
+    prometheus: { enabled: true, servicemonitor: { enabled: true, labels: i.serviceMonitorLabels } },
+    webhook: { resources: resources("20m", "64Mi", "200m", "128Mi") },
+    cainjector: { resources: resources("20m", "128Mi", "200m", "256Mi") },
+    startupapicheck: { resources: resources("10m", "32Mi", "100m", "64Mi") },
+  };
+}
+
+/** The ClusterIssuer: ACME with DNS-01 through Azure DNS and the workload identity (no secret). */
+export function clusterIssuerManifest(i: {
+  ingress: StackConfig["app"]["ingress"];
+  workloadIdentityClientId: string;
+}) {
+  const zone = parseDnsZoneId(i.ingress.dnsZoneId);
+  if (!zone) throw new Error(`app.ingress.dnsZoneId ${i.ingress.dnsZoneId} is not an Azure DNS zone id`);
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "ClusterIssuer",
+    metadata: { name: CLUSTER_ISSUER },
+    spec: {
+      acme: {
+        server: ACME_SERVERS[i.ingress.acmeServer],
+        email: i.ingress.acmeEmail,
+        privateKeySecretRef: { name: `${CLUSTER_ISSUER}-account-key` },
+        solvers: [
+          {
+            dns01: {
+              azureDNS: {
+                subscriptionID: zone.subscriptionId,
+                resourceGroupName: zone.resourceGroupName,
+                hostedZoneName: zone.zoneName,
+                environment: "AzurePublicCloud",
+                managedIdentity: { clientID: i.workloadIdentityClientId },
+              },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
