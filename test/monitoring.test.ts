@@ -15,7 +15,7 @@ import {
   DEPLOYED,
   GRAFANA_ADMIN_SECRET,
   GRAFANA_TLS_SECRET,
-  grafanaRoleAttributePath,
+  grafanaOrgMapping,
   helmValues,
   SELECTOR_LABELS,
   versionOfImageTag,
@@ -236,15 +236,16 @@ describe("Grafana for people (pure)", () => {
     expect(g.extraSecretMounts[0].mountPath).toBe("/mnt/keyvault");
   });
 
-  it("maps Entra groups to Grafana roles, the highest role first", () => {
-    const path = grafanaRoleAttributePath({
+  it("maps Entra groups to Grafana roles in the default organization (org_mapping)", () => {
+    const e = {
       clientId: "c",
       adminGroupObjectIds: ["a1", "a2"],
       editorGroupObjectIds: [],
       viewerGroupObjectIds: ["v1"],
-    });
-    expect(path).toBe(
-      "(contains(groups[*], 'a1') || contains(groups[*], 'a2')) && 'Admin' || (contains(groups[*], 'v1')) && 'Viewer'",
+    };
+    expect(grafanaOrgMapping(e)).toEqual(["a1:1:Admin", "a2:1:Admin", "v1:1:Viewer"]);
+    expect(JSON.parse(g["grafana.ini"]["auth.azuread"].org_mapping)).toEqual(
+      grafanaOrgMapping(prod.monitoring.grafana.entra),
     );
   });
 });

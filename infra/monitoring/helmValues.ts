@@ -109,23 +109,19 @@ export function grafanaHost(url: string): string {
 }
 
 /**
- * Grafana role from Entra group membership, as a JMESPath over the ID token's `groups` claim (Grafana's
- * `role_attribute_path`; https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/).
- * The first matching role wins, so the highest is tested first. With `role_attribute_strict` a member of
- * none of the groups is refused instead of getting the default Viewer role.
+ * Grafana roles from Entra group membership, as Grafana's `org_mapping` for Entra ID
+ * (`<group object id>:<org id>:<role>`; org 1 is Grafana's default organization). The Entra ID connector
+ * maps roles from app roles and from `org_mapping` (group ids from the token's `groups` claim) and gives
+ * the highest role that matches; with `role_attribute_strict` a user matching none is refused, not made a
+ * Viewer (https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/,
+ * "Map roles").
  */
-export function grafanaRoleAttributePath(entra: StackConfig["monitoring"]["grafana"]["entra"]): string {
-  const anyOf = (ids: readonly string[]) => ids.map((id) => `contains(groups[*], '${id}')`).join(" || ");
-  return (
-    [
-      ["Admin", entra.adminGroupObjectIds],
-      ["Editor", entra.editorGroupObjectIds],
-      ["Viewer", entra.viewerGroupObjectIds],
-    ] as const
-  )
-    .filter(([, ids]) => ids.length > 0)
-    .map(([role, ids]) => `(${anyOf(ids)}) && '${role}'`)
-    .join(" || ");
+export function grafanaOrgMapping(entra: StackConfig["monitoring"]["grafana"]["entra"]): string[] {
+  return [
+    ...entra.adminGroupObjectIds.map((id) => `${id}:1:Admin`),
+    ...entra.editorGroupObjectIds.map((id) => `${id}:1:Editor`),
+    ...entra.viewerGroupObjectIds.map((id) => `${id}:1:Viewer`),
+  ];
 }
 
 /**
@@ -159,7 +155,8 @@ export function grafanaIni(m: StackConfig["monitoring"], tenantId: string) {
       // Only our tenant, and only members of the configured groups.
       allowed_organizations: tenantId,
       allowed_groups: groups.join(" "),
-      role_attribute_path: grafanaRoleAttributePath(entra),
+      // A JSON array, as in Grafana's docs; the token must carry the `groups` claim (README: setup).
+      org_mapping: JSON.stringify(grafanaOrgMapping(entra)),
       role_attribute_strict: true,
       allow_assign_grafana_admin: false,
       skip_org_role_sync: false,
