@@ -265,7 +265,7 @@ describe("validateAlertmanagerConfig", () => {
     const cfg = base();
     cfg.receivers.push({ name: RECEIVERS.slackAlerts });
     expect(problemsOf(cfg)).toMatch(
-      /receivers\[7\]: receiver "slack-alerts" is defined twice: give every receiver a unique name/,
+      /receivers\[6\]: receiver "slack-alerts" is defined twice: give every receiver a unique name/,
     );
   });
 
@@ -274,9 +274,9 @@ describe("validateAlertmanagerConfig", () => {
     cfg.time_intervals = [];
     const msg = problemsOf(cfg);
     expect(msg).toMatch(
-      /route\.routes\[4\] \{severity="warning"\} references time interval "business-hours" in active_time_intervals, which is not defined: add it to time_intervals/,
+      /route\.routes\[3\] \{severity="warning"\} references time interval "business-hours" in active_time_intervals, which is not defined: add it to time_intervals/,
     );
-    expect(msg).toMatch(/route\.routes\[5\] .* in mute_time_intervals/);
+    expect(msg).toMatch(/route\.routes\[4\] .* in mute_time_intervals/);
   });
 
   it.each([
