@@ -52,9 +52,12 @@ release_version() { # module-version → the version string the binary reports (
   fi
 }
 
+# `scripts/tools.sh amtool promtool` builds only the named tools.
+only=" $* "
 built=0
 for entry in "${tools[@]}"; do
   IFS='|' read -r name pkg module how <<<"$entry"
+  [[ "$only" == "  " || "$only" == *" $name "* ]] || continue
   want="$(go list -m -f '{{.Version}}' "$module")"
   out="$bin/$name"
   stamp="$bin/.$name.version"
@@ -93,6 +96,13 @@ for entry in "${tools[@]}"; do
       printf 'go 1.26.0\n\nuse (\n\t%s\n\t%s\n)\n' "$root/tools" "$work/alertmanager" >"$work/go.work"
     fi
     GOWORK="$work/go.work" go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
+  elif [[ "$name" == "actionlint" || "$name" == "sloth" ]]; then
+    # Built against their own go.mod (`go install pkg@version`), at the version tools/go.mod pins: in the
+    # shared tools module, minimal version selection lifts their YAML library to the version Prometheus
+    # needs and actionlint v1.7.12 no longer compiles (yaml.ParserError undefined).
+    tmpbin="$(mktemp -d)"
+    GOFLAGS="" GOBIN="$tmpbin" go install -trimpath -ldflags "$ldflags" "$pkg@$want"
+    mv -f "$tmpbin/$name" "$out.tmp" && rm -rf "$tmpbin"
   else
     go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
   fi
@@ -101,4 +111,6 @@ for entry in "${tools[@]}"; do
   echo "tools.sh: $name built in $((SECONDS - start)) s"
   built=$((built + 1))
 done
-echo "tools.sh: ${#tools[@]} tools in .bin/ ($built built, $((${#tools[@]} - built)) reused)"
+if [[ "$only" == "  " ]]; then
+  echo "tools.sh: ${#tools[@]} tools in .bin/ ($built built, $((${#tools[@]} - built)) reused)"
+fi

@@ -633,7 +633,7 @@ describe("fire drill", () => {
         ? true
         : undefined,
     );
-    expect((await state("Watchdog"))?.status.state).toBe("active");
+    expect((await state("Watchdog", "info"))?.status.state).toBe("active");
     await sleep(SETTLE_MS);
     expect(
       receiversOf("inside", (l) => l.alertname === "DrillInhibited" && l.severity === "warning").size,
