@@ -13,6 +13,7 @@ import { appConfigProblems } from "./apps/blueGreenPlan";
 import { providerAuthConfig, type ProviderAuthConfig } from "./azure/deployer";
 import { registryConfigProblems } from "./azure/registryPlan";
 import { ingressConfigProblems } from "./apps/ingressPlan";
+import { recoveryProblems, recoverySchema } from "./recovery";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
@@ -432,6 +433,8 @@ export const configSchema = z
     heartbeatUrl: secretValue,
     /** Client secret of the Grafana Entra ID app registration (monitoring.grafana.entra.clientId). */
     grafanaEntraClientSecret: secretValue,
+    /** Disaster recovery: rebuild another stack from its backups (see infra/recovery.ts); absent normally. */
+    recovery: recoverySchema.optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -673,6 +676,7 @@ function crossChecks(c: StackConfig, stack: string | undefined): string[] {
     ...postgresConfigProblems(c.postgres, c.zoneRedundant),
     ...redisConfigProblems(c.redis, c.zoneRedundant),
     ...appConfigProblems(c.app),
+    ...(c.recovery ? recoveryProblems(c.recovery, c, new Date()) : []),
   ];
 }
 

@@ -34,6 +34,7 @@ import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
 import { CertManager } from "./kubernetes/certManager";
 import { CERT_MANAGER_NAMESPACE, CERT_MANAGER_SERVICE_ACCOUNT } from "./kubernetes/certManagerPlan";
+import { recoveryPlan } from "./recovery";
 
 // 1. config
 const cfg = loadConfig();
@@ -44,6 +45,8 @@ const deployer = {
   objectId: client.objectId,
   principalType: deployerPrincipalType(cfg.aks.deployerPrincipalType, cfg.azureProvider, client.clientId),
 };
+// Disaster recovery (config `recovery`, written by `npm run dr:rebuild`): restore Postgres, recover the vault.
+const recovery = cfg.recovery ? recoveryPlan(cfg.recovery) : undefined;
 
 // 2. Azure core
 const rg = new resources.ResourceGroup(
@@ -84,6 +87,7 @@ const registry = new ContainerRegistry("registry", {
   endpointsSubnetId: network.endpointsSubnetId,
   vnetId: network.vnetId,
   subscriptionId: client.subscriptionId,
+  protect: cfg.protect,
 });
 const vault = new KeyVault("vault", {
   ...common,
@@ -100,6 +104,7 @@ const vault = new KeyVault("vault", {
   deployerPrincipalType: deployer.principalType,
   subscriptionId: client.subscriptionId,
   protect: cfg.protect,
+  recover: recovery?.keyVault,
 });
 
 // 3. secrets
@@ -188,6 +193,7 @@ const postgres = new Postgres("postgres", {
   administratorLoginPassword: postgresAdmin.result,
   logAnalyticsWorkspaceId: logs.workspaceId,
   protect: cfg.protect,
+  restore: recovery?.postgres,
 });
 const redis = new Redis("redis", {
   ...common,

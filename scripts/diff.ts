@@ -1,12 +1,16 @@
 /**
- * `npm run render:diff -- <base-dir> <head-dir>`: a markdown diff of two renders (resources added,
- * removed, changed with property-level changes) for a pull-request comment. Reads only resources.json,
- * where secrets are already "[secret]", so the diff cannot leak them.
+ * `npm run render:diff -- <base-dir> <head-dir> [--max-chars N] [--full-diff-url URL]`: a markdown diff of
+ * two renders (replacements first, then resources added, removed and changed with every changed value in
+ * full) for a pull-request comment. Reads only resources.json, where secrets are already "[secret]", so
+ * the diff cannot leak them. `--max-chars` cuts between resources to fit a GitHub comment (65,536
+ * characters at most) and links `--full-diff-url`.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { diffRenders, toMarkdown } from "./lib/renderDiff";
 import type { RenderDocument } from "./lib/renderOutput";
+
+const USAGE = "usage: npm run render:diff -- <base-dir> <head-dir> [--max-chars N] [--full-diff-url URL]";
 
 function load(dir: string): RenderDocument {
   const file = path.join(dir, "resources.json");
@@ -16,18 +20,45 @@ function load(dir: string): RenderDocument {
   return JSON.parse(fs.readFileSync(file, "utf8")) as RenderDocument;
 }
 
-function main(): void {
-  const [base, head, ...rest] = process.argv.slice(2);
-  if (!base || !head || rest.length) {
-    console.error("usage: npm run render:diff -- <base-dir> <head-dir>");
-    process.exit(2);
+function main(): number {
+  const positional: string[] = [];
+  const opts: { maxChars?: number; fullDiffUrl?: string } = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--max-chars") {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1000) {
+        console.error(`--max-chars needs a whole number of at least 1000, got "${argv[i]}"; ${USAGE}`);
+        return 2;
+      }
+      opts.maxChars = n;
+    } else if (a === "--full-diff-url") {
+      opts.fullDiffUrl = argv[++i];
+    } else if (a.startsWith("--")) {
+      console.error(`unknown option ${a}; ${USAGE}`);
+      return 2;
+    } else positional.push(a);
   }
-  console.log(toMarkdown(diffRenders(load(base), load(head))));
+  const [base, head, ...rest] = positional;
+  if (!base || !head || rest.length) {
+    console.error(USAGE);
+    return 2;
+  }
+  console.log(toMarkdown(diffRenders(load(base), load(head)), opts));
+  return 0;
 }
 
+// A reader that stops early (`| head`) closes the pipe: that is not an error of the diff. Without this,
+// node throws EPIPE on the next write once the output outgrows the pipe buffer (64 KiB on Linux).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 try {
-  main();
+  process.exitCode = main();
 } catch (e) {
   console.error(`render:diff failed: ${(e as Error).message}`);
-  process.exit(1);
+  process.exitCode = 1;
 }

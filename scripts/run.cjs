@@ -13,7 +13,16 @@ const root = path.resolve(__dirname, "..");
 // One directory per process: concurrent renders (dev and prod side by side) must not share it.
 const outdir = path.join(root, ".build", String(process.pid));
 const [entry, ...args] = process.argv.slice(2);
-const entries = { render: "scripts/render.js", diff: "scripts/diff.js", bluegreen: "scripts/bluegreen.js" };
+const entries = {
+  render: "scripts/render.js",
+  diff: "scripts/diff.js",
+  bluegreen: "scripts/bluegreen.js",
+  "policy:check": "scripts/policyCheck.js",
+  "preview:comment": "scripts/previewComment.js",
+  "dr-rebuild": "scripts/drRebuild.js",
+  smoke: "scripts/smoke.js",
+  "bootstrap-state": "scripts/bootstrapState.js",
+};
 if (!entries[entry]) {
   console.error(`usage: node scripts/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
   process.exit(2);

@@ -255,7 +255,9 @@ describe("rule conventions", () => {
 
   it("has no runbook without an alert", () => {
     const names = new Set(alerts.map((a) => `${a.alert}.md`));
-    expect(fs.readdirSync(RUNBOOK_DIR).filter((f) => !names.has(f))).toEqual([]);
+    // Alert runbooks are named after their alert (PascalCase); procedures such as disaster-recovery.md are not.
+    const alertRunbooks = fs.readdirSync(RUNBOOK_DIR).filter((f) => /^[A-Z]/.test(f));
+    expect(alertRunbooks.filter((f) => !names.has(f))).toEqual([]);
   });
 
   it("reads only contract metrics and our recording rules", () => {

@@ -26,3 +26,8 @@ export function tool(name: ToolName, binDir: string = BIN_DIR): string {
   }
   return file;
 }
+
+/** The name other helpers' tests use (policy, smoke): `.bin/<name>`, or an error saying to build it. */
+export function toolPath(name: string): string {
+  return tool(name as ToolName);
+}

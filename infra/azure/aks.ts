@@ -19,7 +19,7 @@ import {
   userPool,
   useAzureCliLogin,
 } from "./aksPlan";
-import { assertNoCreateOnlyChanges, readExisting, type CreateOnlyField } from "./existing";
+import { guardCreateOnly, type CreateOnlyField } from "./existing";
 import { kubectlCanIProbe, waitForClusterAdmin } from "./clusterAccess";
 import { isRealDeployment } from "../runtime";
 
@@ -70,19 +70,16 @@ export class AksCluster extends pulumi.ComponentResource {
     // A change of a setting AKS fixes at creation is refused here, with the way out, before ARM would
     // fail mid-update or (for the ignored inline pool) the change would silently not happen.
     const checked = pulumi.output(args.resourceGroupName).apply(async (rg) => {
-      const current = await readExisting(() =>
-        containerservice.getManagedCluster(
-          { resourceGroupName: rg, resourceName: clusterName },
-          { parent: this },
-        ),
+      await guardCreateOnly(
+        `AKS cluster ${clusterName}`,
+        () =>
+          containerservice.getManagedCluster(
+            { resourceGroupName: rg, resourceName: clusterName },
+            { parent: this },
+          ),
+        (current) => clusterCreateOnly(current, args),
+        this,
       );
-      if (current) {
-        try {
-          assertNoCreateOnlyChanges(`AKS cluster ${clusterName}`, clusterCreateOnly(current, args));
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      }
       return clusterName;
     });
 

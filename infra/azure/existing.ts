@@ -9,6 +9,7 @@
  * changes. On the first `pulumi up` the resource (or its resource group) does not exist yet: ARM answers
  * ResourceNotFound / ResourceGroupNotFound (HTTP 404), which means "nothing to compare".
  */
+import * as pulumi from "@pulumi/pulumi";
 
 /** A create-only setting: what the live resource has, what config asks for, and how to change it anyway. */
 export interface CreateOnlyField {
@@ -57,6 +58,26 @@ export async function readExisting<T>(read: () => Promise<T>): Promise<T | undef
     if (isNotFound(e)) return undefined;
     throw e;
   }
+}
+
+/**
+ * Reads the live resource and refuses (as a ResourceError of `parent`) any create-only change; resolves
+ * to the live state, or undefined when the resource does not exist yet.
+ */
+export async function guardCreateOnly<T>(
+  resource: string,
+  read: () => Promise<T>,
+  fields: (current: T) => CreateOnlyField[],
+  parent: pulumi.Resource,
+): Promise<T | undefined> {
+  const current = await readExisting(read);
+  if (current === undefined) return undefined;
+  try {
+    assertNoCreateOnlyChanges(resource, fields(current));
+  } catch (e) {
+    throw new pulumi.ResourceError((e as Error).message, parent);
+  }
+  return current;
 }
 
 /** Throws one error listing every create-only problem (the caller wraps it as a ResourceError). */

@@ -4,8 +4,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
 import { azureName, keyVaultName } from "../naming";
+import { KEY_VAULT_RECOVER_FIELDS } from "../recovery";
 import { ROLES } from "./aksPlan";
-import { assertNoCreateOnlyChanges, readExisting, type CreateOnlyField } from "./existing";
+import { guardCreateOnly, type CreateOnlyField } from "./existing";
 import { linkedPrivateZone, privateEndpoint } from "./privateDns";
 
 export interface KeyVaultArgs {
@@ -32,6 +33,8 @@ export interface KeyVaultArgs {
   subscriptionId: pulumi.Input<string>;
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: undelete this soft-deleted vault (same name, same region) instead of a new one. */
+  recover?: { vaultName: string };
 }
 
 /**
@@ -65,25 +68,23 @@ export class KeyVault extends pulumi.ComponentResource {
     this.resourceGroupName = args.resourceGroupName;
     this.parentName = name;
     this.tags = args.tags;
-    const suffix = new random.RandomString(
-      `${name}-suffix`,
-      { length: 6, special: false, upper: false, numeric: true },
-      { parent: this, protect: args.protect },
-    );
+    // Recovering a soft-deleted vault needs its old name; otherwise a fresh random suffix (see above).
+    const baseName = args.recover
+      ? pulumi.output(args.recover.vaultName)
+      : new random.RandomString(
+          `${name}-suffix`,
+          { length: 6, special: false, upper: false, numeric: true },
+          { parent: this, protect: args.protect },
+        ).result.apply((s) => keyVaultName(args.stack, s));
     // Azure fixes the soft-delete retention at creation, and purge protection cannot be turned off once on
     // (learn.microsoft.com/azure/key-vault/general/soft-delete-overview): refuse such a change clearly.
-    const vaultName = pulumi.all([suffix.result, args.resourceGroupName]).apply(async ([s, rg]) => {
-      const name = keyVaultName(args.stack, s);
-      const current = await readExisting(() =>
-        keyvault.getVault({ resourceGroupName: rg, vaultName: name }, { parent: this }),
+    const vaultName = pulumi.all([baseName, args.resourceGroupName]).apply(async ([name, rg]) => {
+      await guardCreateOnly(
+        `Key Vault ${name}`,
+        () => keyvault.getVault({ resourceGroupName: rg, vaultName: name }, { parent: this }),
+        (current) => vaultCreateOnly(current, args),
+        this,
       );
-      if (current) {
-        try {
-          assertNoCreateOnlyChanges(`Key Vault ${name}`, vaultCreateOnly(current, args));
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      }
       return name;
     });
     const vault = new keyvault.Vault(
@@ -108,11 +109,19 @@ export class KeyVault extends pulumi.ComponentResource {
             virtualNetworkRules: [{ id: args.allowedSubnetId }],
             ipRules: args.deployerIpRanges.map((value) => ({ value })),
           },
+          // "recover" undeletes the soft-deleted vault of this name; ARM fails it when there is none
+          // (and "default" fails while one exists), so this is only set when config asks for it.
+          ...(args.recover ? { createMode: "recover" as const } : {}),
         },
         tags: args.tags,
       },
       // Losing the vault loses every generated credential; soft delete is the second line of defence.
-      { parent: this, protect: args.protect },
+      // A recovered vault ignores later changes of its create mode: it only acts at creation.
+      {
+        parent: this,
+        protect: args.protect,
+        ...(args.recover ? { ignoreChanges: [...KEY_VAULT_RECOVER_FIELDS] } : {}),
+      },
     );
 
     const { zone } = linkedPrivateZone(

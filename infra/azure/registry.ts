@@ -17,6 +17,8 @@ export interface RegistryArgs {
   endpointsSubnetId: pulumi.Input<string>;
   vnetId: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
+  /** `protect`: deleting a registry deletes every image in it, including the one a rollback redeploys. */
+  protect: boolean;
   tags: Record<string, string>;
 }
 
@@ -60,7 +62,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
           networkRuleBypassOptions: "AzureServices",
           tags: args.tags,
         },
-        { parent: this },
+        { parent: this, protect: args.protect },
       );
       if (!r.publicNetworkAccess) {
         const { zone } = linkedPrivateZone(

@@ -4,7 +4,8 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import type { StackConfig } from "../config";
 import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
-import { assertNoCreateOnlyChanges, readExisting } from "../azure/existing";
+import { guardCreateOnly } from "../azure/existing";
+import { POSTGRES_RESTORE_FIELDS, restoredBackup, type PostgresRestore } from "../recovery";
 
 export interface PostgresArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -27,6 +28,8 @@ export interface PostgresArgs {
   /** `protect` on the server and databases. */
   protect: boolean;
   tags: Record<string, string>;
+  /** Disaster recovery: create the server from another server's backups (`recoveryPlan().postgres`). */
+  restore?: PostgresRestore;
 }
 
 /**
@@ -68,28 +71,22 @@ export class Postgres extends pulumi.ComponentResource {
     // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
     // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
     // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
-    const live = pulumi
-      .output(args.resourceGroupName)
-      .apply((rg) =>
-        readExisting(() =>
+    const storage = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+      const current = await guardCreateOnly(
+        `Postgres server ${plan.serverName}`,
+        () =>
           dbforpostgresql.getServer({ resourceGroupName: rg, serverName: plan.serverName }, { parent: this }),
-        ),
+        (live) => [
+          {
+            key: "postgres.geoRedundantBackup",
+            current: live.backup?.geoRedundantBackup === "Enabled",
+            // A geo-restored server is created locally redundant on purpose (infra/recovery.ts).
+            desired: restoredBackup(plan.backup, args.restore).geoRedundantBackup === "Enabled",
+            how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
+          },
+        ],
+        this,
       );
-    const storage = live.apply((current) => {
-      if (current) {
-        try {
-          assertNoCreateOnlyChanges(`Postgres server ${plan.serverName}`, [
-            {
-              key: "postgres.geoRedundantBackup",
-              current: current.backup?.geoRedundantBackup === "Enabled",
-              desired: args.postgres.geoRedundantBackup,
-              how: "restore a backup into a new server with the setting you want (docs/runbooks/disaster-recovery.md)",
-            },
-          ]);
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      }
       return storageToRequest(plan.storage, current?.storage?.storageSizeGB);
     });
 
@@ -104,7 +101,7 @@ export class Postgres extends pulumi.ComponentResource {
         storage,
         availabilityZone: plan.availabilityZone,
         highAvailability: plan.highAvailability,
-        backup: plan.backup,
+        backup: restoredBackup(plan.backup, args.restore),
         network: {
           delegatedSubnetResourceId: args.delegatedSubnetId,
           privateDnsZoneArmResourceId: zone.id,
@@ -114,6 +111,9 @@ export class Postgres extends pulumi.ComponentResource {
         administratorLogin: args.postgres.adminLogin,
         administratorLoginPassword: pulumi.secret(args.administratorLoginPassword),
         tags: args.tags,
+        // Recovery stack only: createMode PointInTimeRestore/GeoRestore + sourceServerResourceId +
+        // pointInTimeUTC make ARM build the server from the source's backups instead of an empty one.
+        ...(args.restore ?? {}),
       },
       {
         parent: this,
@@ -132,7 +132,15 @@ export class Postgres extends pulumi.ComponentResource {
         // and would otherwise show as drift on every preview
         // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-high-availability, "failover").
         // The performance tier follows the disk size Azure chose when it auto-grew it; not ours to revert.
-        ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone", "storage.tier"],
+        ignoreChanges: [
+          "availabilityZone",
+          "highAvailability.standbyAvailabilityZone",
+          "storage.tier",
+          // Restore inputs only act at creation; ignoring them afterwards means a later change of the
+          // recovery section (a new restore time, another source) never plans a replacement of the
+          // restored server. Only in a recovery stack, so a normal stack's registration is unchanged.
+          ...(args.restore ? POSTGRES_RESTORE_FIELDS : []),
+        ],
       },
     );
 

@@ -1,0 +1,209 @@
+/**
+ * Promises about the stack as a whole: things that must exist beside each other. Under CrossGuard these
+ * run as StackValidationPolicies, which see each resource's *outputs* as props (@pulumi/policy
+ * policy.d.ts, PolicyResource.props); every field read here is an input azure-native echoes back as an
+ * output of the same name, or is read through a fallback (`name`, `id`) where it is not.
+ */
+import { T } from "./azure";
+import {
+  type PolicyResource,
+  type StackPolicy,
+  type Violation,
+  arr,
+  label,
+  obj,
+  peek,
+  stackEnvironment,
+} from "./types";
+
+const ofType = (rs: PolicyResource[], type: string) => rs.filter((r) => r.type === type);
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+/** AcrPull, a built-in role (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull). */
+export const ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+
+export const aksUserPoolSeparate: StackPolicy = {
+  kind: "stack",
+  name: "aks-user-pool-separate",
+  description: "Every AKS cluster has a User pool as its own containerservice.AgentPool resource.",
+  // See aks-inline-pools-system-only for why; together they say "system inline, user separate".
+  check: (rs) => {
+    const userPools = ofType(rs, T.agentPool).filter((p) => peek(() => p.props.mode) !== "System");
+    if (userPools.length) return [];
+    return ofType(rs, T.cluster).map((c) => ({
+      resource: label(c),
+      message: `no ${T.agentPool} with mode User: run workloads on a separate user pool`,
+    }));
+  },
+};
+
+export const acrPullAssigned: StackPolicy = {
+  kind: "stack",
+  name: "acr-pull-assigned",
+  description: "The AKS kubelet identity holds AcrPull on the registry the images come from.",
+  // Without it every pod of a private image sits in ImagePullBackOff
+  // (https://learn.microsoft.com/azure/aks/cluster-container-registry-integration).
+  check: (rs) => {
+    const pulls = ofType(rs, T.roleAssignment).filter((a) =>
+      String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${ACR_PULL_ROLE}`),
+    );
+    if (pulls.length) return [];
+    return ofType(rs, T.cluster).map((c) => ({
+      resource: label(c),
+      message: `no ${T.roleAssignment} of AcrPull (${ACR_PULL_ROLE}) for the kubelet identity`,
+    }));
+  },
+};
+
+/** Private endpoints by the sub-resource they connect to (groupIds). */
+function endpointsFor(rs: PolicyResource[], groupId: string): PolicyResource[] {
+  return ofType(rs, T.privateEndpoint).filter((pe) =>
+    [
+      ...arr(peek(() => pe.props.privateLinkServiceConnections)),
+      ...arr(peek(() => pe.props.manualPrivateLinkServiceConnections)),
+    ].some((c) => arr(obj(c).groupIds).includes(groupId)),
+  );
+}
+
+function zoneNamed(rs: PolicyResource[], zone: string): boolean {
+  return ofType(rs, T.privateZone).some(
+    (z) => (str(peek(() => z.props.privateZoneName)) ?? str(peek(() => z.props.name))) === zone,
+  );
+}
+
+export const keyVaultPrivateEndpoint: StackPolicy = {
+  kind: "stack",
+  name: "keyvault-private-endpoint",
+  description:
+    "Every Key Vault has a private endpoint (groupId vault) and the privatelink.vaultcore.azure.net zone.",
+  // https://learn.microsoft.com/azure/key-vault/general/private-link-service and
+  // https://learn.microsoft.com/azure/private-link/private-endpoint-dns (Key Vault: privatelink.vaultcore.azure.net)
+  check: (rs) => {
+    const vaults = ofType(rs, T.vault);
+    if (!vaults.length) return [];
+    const out: Violation[] = [];
+    if (endpointsFor(rs, "vault").length < vaults.length) {
+      for (const v of vaults)
+        out.push({ resource: label(v), message: "no private endpoint with groupId vault" });
+    }
+    if (!zoneNamed(rs, "privatelink.vaultcore.azure.net")) {
+      for (const v of vaults) {
+        out.push({ resource: label(v), message: "no private DNS zone privatelink.vaultcore.azure.net" });
+      }
+    }
+    return out;
+  },
+};
+
+export const redisPrivateEndpoint: StackPolicy = {
+  kind: "stack",
+  name: "redis-private-endpoint",
+  description: "Every Redis Enterprise cluster has a private endpoint (groupId redisEnterprise).",
+  // https://learn.microsoft.com/azure/private-link/private-endpoint-overview#private-link-resource
+  check: (rs) => {
+    const clusters = ofType(rs, T.redis);
+    return endpointsFor(rs, "redisEnterprise").length >= clusters.length
+      ? []
+      : clusters.map((c) => ({
+          resource: label(c),
+          message: "no private endpoint with groupId redisEnterprise",
+        }));
+  },
+};
+
+const hasEntries = (v: unknown) => arr(v).some((e) => obj(e).enabled !== false);
+
+export const redisDiagnosticsSplit: StackPolicy = {
+  kind: "stack",
+  name: "redis-diagnostics-split",
+  description:
+    "Redis diagnostics are two settings: metrics on the redisEnterprise cluster, logs on its database.",
+  // Azure Managed Redis exposes metrics only on Microsoft.Cache/redisEnterprise and the ConnectionEvents
+  // logs only on .../databases (https://learn.microsoft.com/azure/redis/monitor-diagnostic-settings;
+  // issue 7 item 4): one setting carrying both is refused by whichever resource it targets.
+  // A setting belongs to Redis when its resourceUri names redisEnterprise, or (while the URI is unknown,
+  // as in the render and a first preview) when it shares the Redis cluster's parent component.
+  check: (rs) => {
+    const clusters = ofType(rs, T.redis);
+    if (!clusters.length) return [];
+    const parents = new Set(clusters.map((c) => c.parent).filter((p): p is string => !!p));
+    const settings = ofType(rs, T.diagnostics).filter((d) => {
+      const uri = str(peek(() => d.props.resourceUri));
+      return uri ? /\/redisEnterprise\//i.test(uri) : d.parent !== undefined && parents.has(d.parent);
+    });
+    const out: Violation[] = [];
+    for (const d of settings) {
+      const logs = hasEntries(peek(() => d.props.logs));
+      const metrics = hasEntries(peek(() => d.props.metrics));
+      const uri = str(peek(() => d.props.resourceUri));
+      const onDatabase = uri ? /\/databases\/[^/]+$/i.test(uri) : undefined;
+      if (logs && metrics) {
+        out.push({
+          resource: label(d),
+          message: "one setting has both logs and metrics: split cluster metrics and database logs",
+        });
+      } else if (onDatabase === true && metrics) {
+        out.push({
+          resource: label(d),
+          message: "metrics on the Redis database: Azure offers them on the cluster only",
+        });
+      } else if (onDatabase === false && logs) {
+        out.push({
+          resource: label(d),
+          message: "logs on the Redis cluster: Azure offers them on the database only",
+        });
+      }
+    }
+    const name = clusters.map(label).join(", ");
+    if (
+      !settings.some((d) => hasEntries(peek(() => d.props.metrics)) && !hasEntries(peek(() => d.props.logs)))
+    ) {
+      out.push({ resource: name, message: "no metrics-only diagnostic setting on the Redis cluster" });
+    }
+    if (
+      !settings.some((d) => hasEntries(peek(() => d.props.logs)) && !hasEntries(peek(() => d.props.metrics)))
+    ) {
+      out.push({ resource: name, message: "no logs-only diagnostic setting on the Redis database" });
+    }
+    return out;
+  },
+};
+
+/**
+ * Resources whose loss loses data or identity that a re-create does not bring back. The registry is one:
+ * deleting it deletes every image in it (https://learn.microsoft.com/azure/container-registry/container-registry-delete),
+ * including the previous colour's image a blue-green rollback redeploys.
+ */
+export const STATEFUL_TYPES = [
+  T.resourceGroup,
+  T.vault,
+  T.pgServer,
+  T.pgDatabase,
+  T.redis,
+  T.redisDatabase,
+  T.workspace,
+  T.registry,
+] as const;
+
+export const statefulProtectedProd: StackPolicy = {
+  kind: "stack",
+  name: "stateful-protected-prod",
+  description: "In prod, stateful resources carry `protect` (pulumi destroy and replacements refuse).",
+  // https://www.pulumi.com/docs/iac/concepts/options/protect/ . The environment is the stack's
+  // `environment` tag (see types.ts stackEnvironment); untagged child resources follow it.
+  check: (rs) => {
+    if (stackEnvironment(rs) !== "prod") return [];
+    return rs
+      .filter((r) => (STATEFUL_TYPES as readonly string[]).includes(r.type) && !r.protect)
+      .map((r) => ({ resource: label(r), message: "stateful resource in prod without protect: true" }));
+  },
+};
+
+export const stackPolicies: StackPolicy[] = [
+  aksUserPoolSeparate,
+  acrPullAssigned,
+  keyVaultPrivateEndpoint,
+  redisPrivateEndpoint,
+  redisDiagnosticsSplit,
+  statefulProtectedProd,
+];

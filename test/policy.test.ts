@@ -1,0 +1,473 @@
+/**
+ * Each policy with a resource (or stack) that keeps the promise and one that breaks it. The fixtures are
+ * written here by hand in azure-native / Kubernetes input shapes, not taken from the program, so a policy
+ * that stops looking at the right field fails here even if the program also changed.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  type PolicyContext,
+  type PolicyResource,
+  type StackPolicy,
+  evaluatePolicies,
+  policies,
+} from "../scripts/lib/policies";
+import { crossGuardPolicies } from "../policy/adapter";
+
+const render: PolicyContext = { secretMarkers: true, allowPublicLoadBalancers: [] };
+const crossGuard: PolicyContext = { secretMarkers: false, allowPublicLoadBalancers: [] };
+const tags = (environment: string) => ({ environment, project: "p" });
+const res = (type: string, name: string, props: Record<string, unknown>, protect = false, parent?: string) =>
+  ({ type, name, props, protect, parent }) as PolicyResource;
+
+const cluster = (over: Record<string, unknown> = {}) =>
+  res("azure-native:containerservice:ManagedCluster", "aks", {
+    aadProfile: { managed: true, enableAzureRBAC: true },
+    enableRBAC: true,
+    disableLocalAccounts: true,
+    oidcIssuerProfile: { enabled: true },
+    securityProfile: { workloadIdentity: { enabled: true } },
+    apiServerAccessProfile: { authorizedIPRanges: ["198.51.100.16/28"], enablePrivateCluster: false },
+    networkProfile: { networkPolicy: "cilium" },
+    agentPoolProfiles: [{ name: "system", mode: "System" }],
+    tags: tags("prod"),
+    ...over,
+  });
+const vault = (properties: Record<string, unknown> = {}, env = "prod") =>
+  res(
+    "azure-native:keyvault:Vault",
+    "kv",
+    {
+      properties: {
+        enableRbacAuthorization: true,
+        accessPolicies: [],
+        enableSoftDelete: true,
+        enablePurgeProtection: true,
+        networkAcls: { defaultAction: "Deny" },
+        ...properties,
+      },
+      tags: tags(env),
+    },
+    true,
+  );
+const pg = (over: Record<string, unknown> = {}, env = "prod") =>
+  res(
+    "azure-native:dbforpostgresql:Server",
+    "pg",
+    {
+      highAvailability: { mode: "ZoneRedundant" },
+      backup: { geoRedundantBackup: "Enabled" },
+      network: { publicNetworkAccess: "Disabled" },
+      administratorLoginPassword: "[secret]",
+      tags: tags(env),
+      ...over,
+    },
+    true,
+  );
+const pod = (over: Record<string, unknown> = {}, container: Record<string, unknown> = {}) => ({
+  securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } },
+  volumes: [{ name: "tmp", emptyDir: {} }],
+  containers: [
+    {
+      name: "app",
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+      env: [{ name: "DB_PASSWORD_FILE", value: "/mnt/secrets/db" }],
+      ...container,
+    },
+  ],
+  ...over,
+});
+const deployment = (spec: Record<string, unknown>) =>
+  res("kubernetes:apps/v1:Deployment", "web", {
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "agents" },
+    spec: { template: { spec } },
+  });
+const service = (spec: Record<string, unknown>, annotations?: Record<string, string>) =>
+  res("kubernetes:core/v1:Service", "svc", {
+    metadata: { name: "web", namespace: "agents", annotations },
+    spec,
+  });
+const redis = (over: Record<string, unknown> = {}) =>
+  res(
+    "azure-native:redisenterprise:RedisEnterprise",
+    "redis",
+    { minimumTlsVersion: "1.2", publicNetworkAccess: "Disabled", tags: tags("prod"), ...over },
+    true,
+    "comp::redis",
+  );
+const diag = (name: string, props: Record<string, unknown>) =>
+  res(
+    "azure-native:monitor:DiagnosticSetting",
+    name,
+    { resourceUri: "(known after apply)", ...props },
+    false,
+    "comp::redis",
+  );
+const pe = (groupId: string) =>
+  res("azure-native:network:PrivateEndpoint", `pe-${groupId}`, {
+    privateLinkServiceConnections: [{ groupIds: [groupId] }],
+  });
+const zone = (name: string) => res("azure-native:privatedns:PrivateZone", name, { privateZoneName: name });
+const acrPull = res("azure-native:authorization:RoleAssignment", "acr-pull", {
+  roleDefinitionId:
+    "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+});
+const userPool = res("azure-native:containerservice:AgentPool", "user", { mode: "User" });
+
+/** A whole stack that keeps every promise; each stack case breaks one thing in a copy. */
+function goodStack(): PolicyResource[] {
+  return [
+    res("azure-native:resources:ResourceGroup", "rg", { tags: tags("prod") }, true),
+    cluster(),
+    userPool,
+    acrPull,
+    vault(),
+    pe("vault"),
+    zone("privatelink.vaultcore.azure.net"),
+    pg(),
+    res("azure-native:dbforpostgresql:Database", "db", {}, true),
+    redis(),
+    res(
+      "azure-native:redisenterprise:Database",
+      "redis-db",
+      { clientProtocol: "Encrypted" },
+      true,
+      "comp::redis",
+    ),
+    pe("redisEnterprise"),
+    diag("redis-metrics", { metrics: [{ category: "AllMetrics", enabled: true }] }),
+    diag("redis-logs", { logs: [{ category: "ConnectionEvents", enabled: true }] }),
+    deployment(pod()),
+    service({ type: "ClusterIP" }),
+  ];
+}
+
+const findings = (rs: PolicyResource[], ctx = render) => evaluatePolicies(rs, ctx);
+const only = (name: string, rs: PolicyResource[], ctx = render) =>
+  evaluatePolicies(
+    rs,
+    ctx,
+    policies.filter((p) => p.name === name),
+  );
+
+describe("the policy set", () => {
+  it("holds on a stack that keeps every promise", () => {
+    expect(findings(goodStack())).toEqual([]);
+  });
+
+  it("has unique names and every CrossGuard policy is mandatory", () => {
+    expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
+    expect(crossGuardPolicies.map((p) => p.enforcementLevel)).toEqual(policies.map(() => "mandatory"));
+  });
+});
+
+// [policy, resources that break it, expected message fragment]
+const resourceCases: [string, PolicyResource[], string][] = [
+  ["aks-entra-rbac", [cluster({ aadProfile: { managed: true, enableAzureRBAC: false } })], "enableAzureRBAC"],
+  ["aks-local-accounts-disabled", [cluster({ disableLocalAccounts: false })], "disableLocalAccounts"],
+  ["aks-workload-identity", [cluster({ securityProfile: {} })], "workloadIdentity"],
+  [
+    "aks-api-server-restricted",
+    [cluster({ apiServerAccessProfile: { authorizedIPRanges: [] } })],
+    "API server is public",
+  ],
+  [
+    "aks-api-server-restricted",
+    [cluster({ apiServerAccessProfile: { authorizedIPRanges: ["0.0.0.0/0"] } })],
+    "opens the API server to everyone",
+  ],
+  ["aks-network-policy", [cluster({ networkProfile: { networkPolicy: "none" } })], "networkPolicy"],
+  [
+    "aks-inline-pools-system-only",
+    [
+      cluster({
+        agentPoolProfiles: [
+          { name: "system", mode: "System" },
+          { name: "user", mode: "User" },
+        ],
+      }),
+    ],
+    "non-System pool(s) user",
+  ],
+  ["keyvault-rbac", [vault({ enableRbacAuthorization: false })], "enableRbacAuthorization"],
+  ["keyvault-rbac", [vault({ accessPolicies: [{ objectId: "x" }] })], "accessPolicies"],
+  ["keyvault-purge-protection-prod", [vault({ enablePurgeProtection: false })], "enablePurgeProtection"],
+  [
+    "keyvault-firewall-deny",
+    [vault({ networkAcls: { defaultAction: "Allow" } })],
+    "defaultAction must be Deny",
+  ],
+  ["postgres-ha-prod", [pg({ highAvailability: { mode: "Disabled" } })], "ZoneRedundant"],
+  ["postgres-ha-prod", [pg({ backup: { geoRedundantBackup: "Disabled" } })], "geoRedundantBackup"],
+  ["postgres-private", [pg({ network: { publicNetworkAccess: "Enabled" } })], "publicNetworkAccess"],
+  [
+    "postgres-tls",
+    [
+      res("azure-native:dbforpostgresql:Configuration", "p", {
+        configurationName: "require_secure_transport",
+        value: "off",
+      }),
+    ],
+    "require_secure_transport",
+  ],
+  [
+    "postgres-tls",
+    [
+      res("azure-native:dbforpostgresql:Configuration", "p", {
+        configurationName: "ssl_min_protocol_version",
+        value: "TLSv1",
+      }),
+    ],
+    "ssl_min_protocol_version",
+  ],
+  ["redis-tls-only", [redis({ minimumTlsVersion: "1.0" })], "minimumTlsVersion"],
+  [
+    "redis-tls-only",
+    [res("azure-native:redisenterprise:Database", "d", { clientProtocol: "Plaintext" })],
+    "Encrypted",
+  ],
+  ["redis-private", [redis({ publicNetworkAccess: "Enabled" })], "publicNetworkAccess"],
+  ["pod-security-restricted", [deployment(pod({ hostNetwork: true }))], "hostNetwork"],
+  [
+    "pod-security-restricted",
+    [deployment(pod({ volumes: [{ name: "h", hostPath: { path: "/" } }] }))],
+    "hostPath",
+  ],
+  [
+    "pod-security-restricted",
+    [
+      deployment(
+        pod({}, { securityContext: { allowPrivilegeEscalation: true, capabilities: { drop: ["ALL"] } } }),
+      ),
+    ],
+    "allowPrivilegeEscalation",
+  ],
+  ["pod-security-restricted", [deployment(pod({ securityContext: {} }))], "runAsNonRoot must be true"],
+  [
+    "pod-security-restricted",
+    [
+      deployment(
+        pod(
+          {},
+          {
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] },
+            },
+          },
+        ),
+      ),
+    ],
+    "SYS_ADMIN",
+  ],
+  [
+    "workload-requests-limits",
+    [deployment(pod({}, { resources: { requests: { cpu: "1", memory: "1Gi" } } }))],
+    "limits.cpu, limits.memory",
+  ],
+  ["no-public-loadbalancer", [service({ type: "LoadBalancer" })], "agents/web is a public LoadBalancer"],
+  [
+    "no-plaintext-secrets",
+    [pg({ administratorLoginPassword: "hunter2" })],
+    "administratorLoginPassword is in plaintext",
+  ],
+  [
+    "no-plaintext-secrets",
+    [res("azure-native:keyvault:Secret", "s", { properties: { value: "hunter2" } })],
+    "properties.value is in plaintext",
+  ],
+  [
+    "no-plaintext-secrets",
+    [deployment(pod({}, { env: [{ name: "API_TOKEN", value: "abc" }] }))],
+    "env API_TOKEN",
+  ],
+  [
+    "no-plaintext-secrets",
+    [
+      res("kubernetes:helm.sh/v3:Release", "h", {
+        values: {
+          alertmanager: {
+            config: { receivers: [{ name: "slack", slack_configs: [{ api_url: "https://hooks" }] }] },
+          },
+        },
+      }),
+    ],
+    "slack_configs.api_url is a literal: use api_url_file",
+  ],
+  [
+    "no-plaintext-secrets",
+    [res("kubernetes:helm.sh/v3:Release", "h", { values: { grafana: { adminPassword: "x" } } })],
+    "adminPassword",
+  ],
+];
+
+describe("resource policies", () => {
+  it.each(resourceCases.map(([n, rs, m]) => [n, m, rs] as const))("%s fails: %s", (name, message, rs) => {
+    const f = only(name, rs);
+    expect(f.map((x) => x.policy)).toContain(name);
+    expect(f.map((x) => x.message).join("\n")).toContain(message);
+  });
+
+  it.each([...new Set(resourceCases.map(([n]) => n))])("%s passes on the good stack", (name) => {
+    expect(only(name, goodStack())).toEqual([]);
+  });
+
+  it("prod-only promises do not apply to dev", () => {
+    expect(only("keyvault-purge-protection-prod", [vault({ enablePurgeProtection: false }, "dev")])).toEqual(
+      [],
+    );
+    expect(only("postgres-ha-prod", [pg({ highAvailability: { mode: "Disabled" } }, "dev")])).toEqual([]);
+  });
+
+  it("an internal or allowed LoadBalancer passes", () => {
+    const internal = service(
+      { type: "LoadBalancer" },
+      { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" },
+    );
+    expect(only("no-public-loadbalancer", [internal])).toEqual([]);
+    const allowed = { ...render, allowPublicLoadBalancers: ["agents/web"] };
+    expect(only("no-public-loadbalancer", [service({ type: "LoadBalancer" })], allowed)).toEqual([]);
+  });
+
+  it("under CrossGuard (secrets unwrapped) only the structural secret rules apply", () => {
+    expect(
+      only("no-plaintext-secrets", [pg({ administratorLoginPassword: "real-unwrapped" })], crossGuard),
+    ).toEqual([]);
+    expect(
+      only(
+        "no-plaintext-secrets",
+        [deployment(pod({}, { env: [{ name: "API_TOKEN", value: "abc" }] }))],
+        crossGuard,
+      ),
+    ).not.toEqual([]);
+  });
+});
+
+// [policy, how the good stack is broken, expected message fragment]
+const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][] = [
+  [
+    "aks-user-pool-separate",
+    (rs) => rs.filter((r) => r !== userPool),
+    "no azure-native:containerservice:AgentPool with mode User",
+  ],
+  [
+    "acr-pull-assigned",
+    (rs) => rs.filter((r) => r !== acrPull),
+    "AcrPull (7f951dda-4ed3-4680-a7ca-43fe172d538d)",
+  ],
+  [
+    "keyvault-private-endpoint",
+    (rs) => rs.filter((r) => r.name !== "pe-vault"),
+    "no private endpoint with groupId vault",
+  ],
+  [
+    "keyvault-private-endpoint",
+    (rs) => rs.filter((r) => r.name !== "privatelink.vaultcore.azure.net"),
+    "privatelink.vaultcore.azure.net",
+  ],
+  [
+    "redis-private-endpoint",
+    (rs) => rs.filter((r) => r.name !== "pe-redisEnterprise"),
+    "groupId redisEnterprise",
+  ],
+  [
+    "redis-diagnostics-split",
+    (rs) => [
+      ...rs.filter((r) => !r.name.startsWith("redis-metrics") && !r.name.startsWith("redis-logs")),
+      diag("redis-both", {
+        metrics: [{ category: "AllMetrics", enabled: true }],
+        logs: [{ categoryGroup: "allLogs", enabled: true }],
+      }),
+    ],
+    "one setting has both logs and metrics",
+  ],
+  [
+    "redis-diagnostics-split",
+    (rs) =>
+      rs.map((r) =>
+        r.name === "redis-metrics"
+          ? {
+              ...r,
+              props: {
+                ...r.props,
+                resourceUri:
+                  "/subscriptions/s/resourceGroups/g/providers/Microsoft.Cache/redisEnterprise/r/databases/default",
+              },
+            }
+          : r,
+      ),
+    "metrics on the Redis database",
+  ],
+  [
+    "stateful-protected-prod",
+    (rs) =>
+      rs.map((r) => (r.type === "azure-native:redisenterprise:Database" ? { ...r, protect: false } : r)),
+    "redis-db: stateful resource in prod without protect",
+  ],
+];
+
+describe("stack policies", () => {
+  it.each(stackCases.map(([n, b, m]) => [n, m, b] as const))(
+    "%s fails when broken: %s",
+    (name, message, breakIt) => {
+      const p = policies.find((x) => x.name === name) as StackPolicy;
+      expect(p.kind).toBe("stack");
+      expect(p.check(goodStack(), render)).toEqual([]);
+      const f = only(name, breakIt(goodStack()));
+      expect(f.map((x) => `${x.resource}: ${x.message}`).join("\n")).toContain(message);
+    },
+  );
+
+  it("stateful-protected-prod does not apply to dev", () => {
+    const dev = goodStack().map((r) =>
+      r.type === "azure-native:resources:ResourceGroup"
+        ? { ...r, props: { tags: tags("dev") }, protect: false }
+        : r,
+    );
+    expect(only("stateful-protected-prod", dev)).toEqual([]);
+  });
+});
+
+describe("CrossGuard adapter", () => {
+  const argsFor = (r: PolicyResource) => ({
+    type: r.type,
+    name: r.name,
+    urn: `urn:pulumi:prod::p::${r.type}::${r.name}`,
+    props: r.props,
+    opts: {
+      protect: r.protect,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: {},
+      additionalSecretOutputs: [],
+    },
+    getConfig: () => ({}),
+  });
+
+  it("reports a resource violation through reportViolation, and nothing for other types", () => {
+    const p = crossGuardPolicies.find((x) => x.name === "aks-local-accounts-disabled")!;
+    const reported: string[] = [];
+    const validate = (p as { validateResource: (a: unknown, r: (m: string) => void) => void })
+      .validateResource;
+    validate(argsFor(cluster({ disableLocalAccounts: false })), (m) => reported.push(m));
+    validate(argsFor(vault()), (m) => reported.push(m));
+    expect(reported).toEqual(["disableLocalAccounts must be true"]);
+  });
+
+  it("reports a stack violation against the resource's URN", () => {
+    const p = crossGuardPolicies.find((x) => x.name === "stateful-protected-prod")!;
+    const reported: [string, string | undefined][] = [];
+    const rs = goodStack().map((r) => (r.name === "pg" ? { ...r, protect: false } : r));
+    (p as { validateStack: (a: unknown, r: (m: string, u?: string) => void) => void }).validateStack(
+      { resources: rs.map(argsFor), getConfig: () => ({}) },
+      (m, u) => reported.push([m, u]),
+    );
+    expect(reported).toEqual([
+      [
+        "stateful resource in prod without protect: true",
+        "urn:pulumi:prod::p::azure-native:dbforpostgresql:Server::pg",
+      ],
+    ]);
+  });
+});
