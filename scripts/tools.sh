@@ -30,7 +30,7 @@ export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 # name | package | module whose version the binary reports | how the version reaches the binary
 #   common:  github.com/prometheus/common/version (Prometheus' own release build sets it the same way with -X)
 #   actionlint: github.com/rhysd/actionlint.version (it would otherwise print the main module, ours)
-#   sloth:   reads its version from the Go build info by itself
+#   sloth:   prints "dev" (release ldflags set its version); test/tools.test.ts reads `go version -m`
 tools=(
   "promtool|github.com/prometheus/prometheus/cmd/promtool|github.com/prometheus/prometheus|common"
   "prometheus|github.com/prometheus/prometheus/cmd/prometheus|github.com/prometheus/prometheus|common"
@@ -73,7 +73,7 @@ for entry in "${tools[@]}"; do
       ldflags+=" -X github.com/prometheus/common/version.Branch=tools-module"
       ldflags+=" -X github.com/prometheus/common/version.BuildUser=scripts/tools.sh"
       ;;
-    # sloth reads its own version from the build info (internal/info), nothing to set.
+    # sloth: no version ldflags are set, so `sloth version` says "dev"; the module version is in the Go build info.
     actionlint) ldflags+=" -X github.com/rhysd/actionlint.version=v$ver" ;;
   esac
   echo "tools.sh: building $name ($module $want)"

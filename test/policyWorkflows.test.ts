@@ -4,6 +4,7 @@
  * issue 9 (OIDC without a client secret, the policy pack, one edited comment per purpose, concurrency per
  * stack, drift issue), the Renovate managers find the real pins, and the preview comment fits GitHub.
  */
+import { CERT_MANAGER_CHART } from "../infra/kubernetes/certManagerPlan";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -154,6 +155,11 @@ describe("renovate config", () => {
           depName: BLACKBOX_CHART.name,
           currentValue: BLACKBOX_CHART.version,
           registryUrl: BLACKBOX_CHART.repo,
+        },
+        {
+          depName: CERT_MANAGER_CHART.name,
+          currentValue: CERT_MANAGER_CHART.version,
+          registryUrl: CERT_MANAGER_CHART.repo,
         },
       ]),
     );
