@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", ".render/", "coverage/", ".build/", ".bench-*/"] },
+  { ignores: ["node_modules/", "out/", ".render/", "coverage/", ".build/", ".bench-*/", ".bin/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: globals.node } },

@@ -184,7 +184,31 @@ const monitoringSchema = z.strictObject({
   }),
   alertmanager: z.strictObject({ replicas: int(1, 5), storageSize: quantity("5Gi") }),
   /** One Grafana replica on a volume: dashboards are code, so there is little state to make HA. */
-  grafana: z.strictObject({ storageSize: quantity("10Gi"), url: httpsUrl }),
+  grafana: z.strictObject({
+    storageSize: quantity("10Gi"),
+    /**
+     * Where people open Grafana: the ingress host is taken from this URL (one value, never two), and
+     * alert links point here. A bare origin: Grafana is served at the root of its host.
+     */
+    url: httpsUrl.refine((u) => /^https:\/\/[a-z0-9.-]+\/?$/i.test(u), {
+      message: "must be a bare https://<host> without path, port or query, e.g. https://grafana.example.com",
+    }),
+    /** Sign-in through Microsoft Entra ID (the app registration is created once by hand: README). */
+    entra: z.strictObject({
+      /** Application (client) id of the Grafana app registration. */
+      clientId: z.string().regex(UUID_RE, { message: "must be the app registration's client id (a UUID)" }),
+      /** Entra group object ids whose members become Grafana Admin / Editor / Viewer. */
+      adminGroupObjectIds: z
+        .array(z.string().regex(UUID_RE, { message: "must be an Entra group object id" }))
+        .min(1),
+      editorGroupObjectIds: z
+        .array(z.string().regex(UUID_RE, { message: "must be an Entra group object id" }))
+        .default([]),
+      viewerGroupObjectIds: z
+        .array(z.string().regex(UUID_RE, { message: "must be an Entra group object id" }))
+        .min(1),
+    }),
+  }),
   /** Base URL under which docs/runbooks/<AlertName>.md is browsable. */
   runbookBaseUrl: httpsUrl,
   slo: z.strictObject({
@@ -348,6 +372,7 @@ export const SECRET_KEYS = [
   "slackWebhookUrlWarning",
   "slackWebhookUrlInfo",
   "heartbeatUrl",
+  "grafanaEntraClientSecret",
 ] as const;
 const secretValue = z
   .string()
@@ -408,6 +433,8 @@ export const configSchema = z
     slackWebhookUrlWarning: secretValue,
     slackWebhookUrlInfo: secretValue,
     heartbeatUrl: secretValue,
+    /** Client secret of the Grafana Entra ID app registration (monitoring.grafana.entra.clientId). */
+    grafanaEntraClientSecret: secretValue,
     /** Disaster recovery: rebuild another stack from its backups (see infra/recovery.ts); absent normally. */
     recovery: recoverySchema.optional(),
   })
@@ -435,6 +462,7 @@ export const configSchema = z
     if (c.app.autoscaling.minReplicas > c.app.autoscaling.maxReplicas) {
       issue(["app", "autoscaling", "minReplicas"], "must not exceed app.autoscaling.maxReplicas");
     }
+    checkMonitoring(c.monitoring, issue);
     if (c.monitoring.businessHours.start >= c.monitoring.businessHours.end) {
       issue(["monitoring", "businessHours", "end"], "must be later than monitoring.businessHours.start");
     }
@@ -479,6 +507,73 @@ function checkNetwork(n: z.infer<typeof networkSchema>, issue: Issue): void {
       ["network", "dnsServiceIp"],
       `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`,
     );
+  }
+}
+
+/**
+ * Prometheus needs room on its volume beyond `retentionSize`: size-based retention deletes whole blocks only
+ * after compaction has written the replacement, and the WAL and head chunks count towards the limit while
+ * they grow (https://prometheus.io/docs/prometheus/latest/storage/#operational-aspects). A limit at or
+ * near the volume size fills the disk before retention acts (and PrometheusTSDB/KubePersistentVolume
+ * alerts page forever), so the limit may use at most 85 % of the volume.
+ */
+export const MAX_RETENTION_SHARE = 0.85;
+
+/** Prometheus size units (B, KB, MB, GB, TB, PB) are powers of 1024, per its storage docs. */
+export function prometheusSizeBytes(size: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(B|KB|MB|GB|TB|PB)$/.exec(size);
+  if (!m) return undefined;
+  const exp = ["B", "KB", "MB", "GB", "TB", "PB"].indexOf(m[2]!);
+  return Number(m[1]) * 1024 ** exp;
+}
+
+/** A Kubernetes quantity (binary or decimal suffix) in bytes. */
+export function quantityBytes(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(q);
+  if (!m) return undefined;
+  const factors: Record<string, number> = {
+    "": 1,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    Pi: 1024 ** 5,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+  };
+  return Number(m[1]) * factors[m[2] ?? ""]!;
+}
+
+function checkMonitoring(m: z.infer<typeof monitoringSchema>, issue: Issue): void {
+  const limit = prometheusSizeBytes(m.prometheus.retentionSize);
+  const volume = quantityBytes(m.prometheus.storageSize);
+  if (limit !== undefined && volume !== undefined && limit > volume * MAX_RETENTION_SHARE) {
+    const gib = Math.floor((volume * MAX_RETENTION_SHARE) / 1024 ** 3);
+    issue(
+      ["monitoring", "prometheus", "retentionSize"],
+      `is ${m.prometheus.retentionSize}, more than ${MAX_RETENTION_SHARE * 100} % of monitoring.prometheus.storageSize ` +
+        `${m.prometheus.storageSize}: Prometheus needs headroom for compaction and the WAL. Fix: ` +
+        `pulumi config set --path '${PROJECT}:monitoring.prometheus.retentionSize' ${gib}GB ` +
+        `(or raise monitoring.prometheus.storageSize)`,
+    );
+  }
+  const groups = [
+    ...m.grafana.entra.adminGroupObjectIds,
+    ...m.grafana.entra.editorGroupObjectIds,
+    ...m.grafana.entra.viewerGroupObjectIds,
+  ];
+  const seen = new Set<string>();
+  for (const g of groups) {
+    if (seen.has(g.toLowerCase())) {
+      issue(
+        ["monitoring", "grafana", "entra"],
+        `group ${g} is listed for more than one Grafana role: give each group one role (the highest wins anyway)`,
+      );
+    }
+    seen.add(g.toLowerCase());
   }
 }
 

@@ -140,6 +140,11 @@ const secrets = {
     "url",
   ),
   heartbeatUrl: vault.addSecret(VAULT_SECRETS.heartbeatUrl, cfg.secrets.heartbeatUrl, "url"),
+  grafanaEntraClientSecret: vault.addSecret(
+    VAULT_SECRETS.grafanaEntraClientSecret,
+    cfg.secrets.grafanaEntraClientSecret,
+    "password",
+  ),
 };
 const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
   ...common,
@@ -155,6 +160,7 @@ const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
     [VAULT_SECRETS.slackWebhookUrlWarning]: secrets.slackWebhookUrlWarning.id,
     [VAULT_SECRETS.slackWebhookUrlInfo]: secrets.slackWebhookUrlInfo.id,
     [VAULT_SECRETS.heartbeatUrl]: secrets.heartbeatUrl.id,
+    [VAULT_SECRETS.grafanaEntraClientSecret]: secrets.grafanaEntraClientSecret.id,
   },
   subscriptionId: client.subscriptionId,
 });
@@ -171,6 +177,8 @@ const monitoring = new MonitoringStack("monitoring", {
   provider: aks.provider,
   probeUrls: [`https://${cfg.app.ingress.hostname}${cfg.app.probes.readinessPath}`],
   probeService: cfg.app.name,
+  // The lead's cert-manager ClusterIssuer (ACME DNS-01 via Azure DNS); wired to its resource at merge.
+  clusterIssuer: "letsencrypt",
 });
 
 // 5. data

@@ -7,12 +7,17 @@ import {
   contractMetrics,
   DashboardError,
   DATASOURCE_REF,
+  fixedRateWindow,
   jsonErrorOffset,
   loadDashboards,
   promqlProblems,
   recordingRuleNames,
   substituteVariables,
 } from "../infra/monitoring/dashboards";
+import { dashboardConfigMap, monitoringContent } from "../infra/monitoring/monitoringStack";
+import { parseStackConfig } from "../infra/config";
+import { stackConfig } from "./mocks";
+import { tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const DASHBOARDS = path.join(ROOT, "dashboards");
@@ -134,8 +139,8 @@ describe("the dashboards in dashboards/", () => {
   });
 
   it("every query also passes promtool's type checks", () => {
-    // Never skipped: a missing promtool is a failure with an install hint.
-    expect(hasPromtool(), "promtool not found: apt-get install -y prometheus").toBe(true);
+    // Never skipped: tool() throws "run npm run tools" when .bin/promtool is missing.
+    const promtool = tool("promtool");
     const queries = models.flatMap((d) => exprs(d.model)).map(substituteVariables);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-queries-"));
     try {
@@ -144,7 +149,7 @@ describe("the dashboards in dashboards/", () => {
         (expr, i) => `      - record: dashboard:query${i}\n        expr: ${JSON.stringify(expr)}\n`,
       );
       fs.writeFileSync(file, `groups:\n  - name: dashboards\n    rules:\n${rules.join("")}`);
-      expect(execFileSync("promtool", ["check", "rules", file], { encoding: "utf8" })).toContain(
+      expect(execFileSync(promtool, ["check", "rules", file], { encoding: "utf8" })).toContain(
         `${queries.length} rules found`,
       );
     } finally {
@@ -285,6 +290,7 @@ describe("loadDashboards rejects a broken dashboard", () => {
       uid,
       title: `Title of ${uid}`,
       schemaVersion: 39,
+      editable: false,
       templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
       panels: [
         { id: 1, type: "row", title: "Row", gridPos: { x: 0, y: 0, w: 24, h: 1 }, panels: [] },
@@ -435,7 +441,12 @@ describe("loadDashboards rejects a broken dashboard", () => {
           templating: {
             list: [
               { name: "datasource", type: "datasource", query: "prometheus" },
-              { name: "agent", type: "query", query: { query: "label_values(nope_total, agent)" } },
+              {
+                name: "agent",
+                type: "query",
+                refresh: 2,
+                query: { query: "label_values(nope_total, agent)" },
+              },
             ],
           },
         }),
@@ -447,16 +458,71 @@ describe("loadDashboards rejects a broken dashboard", () => {
       { "loose.json": dashboard("loose", [panel("A", rate)]) },
       /dashboards must sit in a folder directory\. Fix: move it to/,
     ],
+    [
+      "an editable dashboard (dashboard-linter template-uneditable-rule)",
+      { "agents/ed.json": dashboard("ed", [panel("A", rate)], { editable: true }) },
+      /the dashboard is editable\. Fix: set "editable": false/,
+    ],
+    [
+      "a query variable not refreshed on time range change (template-on-time-change-reload-rule)",
+      {
+        "agents/v.json": dashboard("v", [panel("A", rate)], {
+          templating: {
+            list: [
+              { name: "datasource", type: "datasource", query: "prometheus" },
+              {
+                name: "agent",
+                type: "query",
+                refresh: 1,
+                query: "label_values(agent_requests_total, agent)",
+              },
+            ],
+          },
+        }),
+      },
+      /templating\.list\[1\] \(variable "agent"\): refresh is 1\. Fix: set "refresh": 2/,
+    ],
+    [
+      "rate() over a fixed window (target-rate-interval-rule)",
+      { "agents/r.json": dashboard("r", [panel("Fixed", "sum(rate(agent_requests_total[5m]))")]) },
+      /panel "Fixed" \(panels\[1\]\): targets\[0\] \(refId A\): rate\(\)\/irate\(\) over a fixed window \[5m\]\. Fix: use \[\$__rate_interval\]/,
+    ],
   ])("%s", (_name, files, message) => {
     expect(loadError(files).message).toMatch(message);
   });
+
+  it("reads the rate window past matchers holding brackets, and leaves increase() alone", () => {
+    expect(fixedRateWindow('rate(x{a=~"[0-9]+"}[$__rate_interval])')).toBeUndefined();
+    expect(fixedRateWindow('sum(irate(x{a=~"[0-9]+"}[2m]))')).toBe("2m");
+    expect(fixedRateWindow("increase(x[1h])")).toBeUndefined();
+    expect(fixedRateWindow("rate(x[$__rate_interval]) / rate(y[1h])")).toBe("1h");
+  });
 });
 
-function hasPromtool(): boolean {
-  try {
-    execFileSync("promtool", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+describe("nothing rendered depends on where the checkout lives (issue 7 item 9)", () => {
+  it("two checkouts in different folders give byte-identical dashboard ConfigMaps and rules", () => {
+    const monitoring = parseStackConfig(stackConfig("prod").config).monitoring;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "checkout-path-"));
+    try {
+      const render = (dir: string) => {
+        for (const sub of ["dashboards", "rules", "docs"]) {
+          fs.cpSync(path.join(ROOT, sub), path.join(dir, sub), { recursive: true });
+        }
+        const content = monitoringContent(monitoring, dir);
+        return JSON.stringify({
+          dashboards: content.dashboards.map((d) => dashboardConfigMap(d, "monitoring", { app: "x" })),
+          rules: content.rules.map((r) => ({ file: r.file, groups: r.groups })),
+          alertmanager: content.alertmanager,
+        });
+      };
+      const a = render(path.join(tmp, "first", "checkout"));
+      const b = render(path.join(tmp, "elsewhere", "deeper", "monitoring-platform"));
+      expect(a).toBe(b);
+      expect(a).not.toContain(tmp);
+      expect(a).not.toContain(ROOT);
+      expect(a).toContain('"monitoring-platform/source":"dashboards/agents/slo.json"');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,8 +1,10 @@
-// The fire drill: the real Alertmanager (0.25) with the generated routing tree, the real Prometheus (2.42)
-// with the repository's rule files, a fake agent-api exporter and a capture server standing in for
-// PagerDuty, Slack and the dead man's switch. It proves end to end that
+// The fire drill: the real Alertmanager with the generated routing tree, the real Prometheus with the
+// repository's rule files — both at exactly the versions the pinned chart deploys (.bin/, built by
+// `npm run tools`; test/tools.test.ts checks the versions) — a fake agent-api exporter and a capture server
+// standing in for PagerDuty, Slack and the dead man's switch. It proves end to end that
 //   1. every severity lands at exactly the receivers the routing table promises, warnings split by business
-//      hours, inhibition works, and the Watchdog feeds the heartbeat;
+//      hours, inhibition works by alert name, and the Watchdog feeds the heartbeat through the real
+//      `url_file` webhook, which survives a failing heartbeat endpoint (alertmanager#3798);
 //   2. an agent-api outage becomes a page: up == 0 → AgentCompleteOutage → Alertmanager → pagerduty-critical.
 //
 // Bounded: everything listens on free ports of 127.0.0.1, lives in a temp dir, and every process started
@@ -27,6 +29,7 @@ import {
   type Route,
 } from "../infra/monitoring/alertmanager";
 import { loadRuleFiles, ruleConstants } from "../infra/monitoring/rules";
+import { tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const HOST = "127.0.0.1";
@@ -42,25 +45,6 @@ function stackMonitoring(stack: string): StackConfig["monitoring"] {
     config: Record<string, unknown>;
   };
   return doc.config["monitoring-platform:monitoring"] as StackConfig["monitoring"];
-}
-
-/** Absolute path of the first of `names` on PATH; fails (never skips) with the install command. */
-function findBinary(names: string[], install: string): string {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      } catch {
-        // not here; keep looking
-      }
-    }
-  }
-  throw new Error(
-    `${names.join(" / ")} not found on PATH: install it with "${install}". The fire drill needs the real ` +
-      `binary and never skips.`,
-  );
 }
 
 async function freePort(): Promise<number> {
@@ -181,12 +165,27 @@ interface Delivery {
   alerts: { status: string; labels: Record<string, string> }[];
 }
 
-function captureServer(deliveries: Delivery[]): http.Server {
+/**
+ * Records every notification. `failFirst` maps `<am>/<receiver>` to a number of requests answered with
+ * HTTP 500 before the endpoint recovers (counted down in place, recorded in `failed`).
+ */
+function captureServer(
+  deliveries: Delivery[],
+  failFirst: Map<string, number> = new Map(),
+  failed: Delivery[] = [],
+): http.Server {
   return http.createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       const [, am = "", receiver = ""] = (req.url ?? "").split("/");
+      const left = failFirst.get(`${am}/${receiver}`) ?? 0;
+      if (left > 0) {
+        failFirst.set(`${am}/${receiver}`, left - 1);
+        failed.push({ am, receiver, at: Date.now(), status: "failed", alerts: [] });
+        res.writeHead(500).end("drill: endpoint down\n");
+        return;
+      }
       try {
         const payload = JSON.parse(body) as Omit<Delivery, "am" | "at">;
         deliveries.push({ am, receiver, at: Date.now(), status: payload.status, alerts: payload.alerts });
@@ -276,9 +275,15 @@ function drillBusinessHours(now: Date, inside: boolean): BusinessHours {
  * The real config for prod's channels and the given business hours, redirected to the capture server.
  * Only group_wait and group_interval are shortened (to 1s): the real ones (10s-1m and 1m-10m) would make
  * the drill take many minutes. The tree, matchers, continue flags, repeat intervals, time intervals and
- * inhibition stay exactly as deployed.
+ * inhibition stay exactly as deployed, and the heartbeat keeps its real webhook: `url_file`, here a file
+ * in `dir` holding the capture server's URL.
  */
-function drillConfig(businessHours: BusinessHours, am: string, capturePort: number): AlertmanagerConfig {
+function drillConfig(
+  businessHours: BusinessHours,
+  am: string,
+  capturePort: number,
+  dir: string,
+): AlertmanagerConfig {
   const prod = stackMonitoring("prod");
   const real = alertmanagerConfig({
     businessHours,
@@ -286,7 +291,22 @@ function drillConfig(businessHours: BusinessHours, am: string, capturePort: numb
     secretDir: "/etc/alertmanager/keyvault",
     grafanaUrl: prod.grafana.url,
   });
-  const drill = redirectReceivers(real, (receiver) => `http://${HOST}:${capturePort}/${am}/${receiver}`);
+  const url = (receiver: string) => `http://${HOST}:${capturePort}/${am}/${receiver}`;
+  const drill = redirectReceivers(real, url);
+  const heartbeatFile = path.join(dir, "heartbeat-url");
+  fs.writeFileSync(heartbeatFile, `${url(RECEIVERS.heartbeat)}\n`);
+  const realHeartbeat = real.receivers.find((r) => r.name === RECEIVERS.heartbeat)!;
+  drill.receivers = drill.receivers.map((r) =>
+    r.name === RECEIVERS.heartbeat
+      ? {
+          name: r.name,
+          webhook_configs: realHeartbeat.webhook_configs!.map((w) => {
+            if (w.url_file === undefined) throw new Error("the heartbeat webhook no longer uses url_file");
+            return { ...w, url_file: heartbeatFile };
+          }),
+        }
+      : r,
+  );
   const fast = (route: Route, isRoot: boolean) => {
     if (isRoot || route.group_wait !== undefined) route.group_wait = "1s";
     if (isRoot || route.group_interval !== undefined) route.group_interval = "1s";
@@ -359,6 +379,9 @@ interface AmAlert {
 
 describe("fire drill", () => {
   const deliveries: Delivery[] = [];
+  /** The heartbeat endpoint of the "inside" Alertmanager answers 500 to its first two pings. */
+  const failFirst = new Map([[`inside/${RECEIVERS.heartbeat}`, 2]]);
+  const failedDeliveries: Delivery[] = [];
   const exporterState = { healthy: true };
   const servers: http.Server[] = [];
   const timings: Record<string, string> = {};
@@ -379,14 +402,12 @@ describe("fire drill", () => {
 
   beforeAll(async () => {
     try {
-      const alertmanagerBin = findBinary(
-        ["alertmanager", "prometheus-alertmanager"],
-        "apt-get install -y prometheus-alertmanager",
-      );
-      const prometheusBin = findBinary(["prometheus"], "apt-get install -y prometheus");
+      // Never skipped: tool() throws "run npm run tools" when a binary is missing.
+      const alertmanagerBin = tool("alertmanager");
+      const prometheusBin = tool("prometheus");
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "firedrill-"));
 
-      const capture = captureServer(deliveries);
+      const capture = captureServer(deliveries, failFirst, failedDeliveries);
       servers.push(capture);
       const capturePort = await listen(capture);
 
@@ -395,7 +416,7 @@ describe("fire drill", () => {
         const dir = path.join(tmp, `alertmanager-${name}`);
         fs.mkdirSync(dir);
         const configFile = path.join(dir, "alertmanager.yaml");
-        const cfg = drillConfig(drillBusinessHours(now, name === "inside"), name, capturePort);
+        const cfg = drillConfig(drillBusinessHours(now, name === "inside"), name, capturePort, dir);
         fs.writeFileSync(configFile, yaml.dump(cfg, { lineWidth: -1, noRefs: true }));
         am[name].port = await freePort();
         start(`alertmanager-${name}`, alertmanagerBin, [
@@ -576,25 +597,35 @@ describe("fire drill", () => {
     },
   );
 
-  it("lets a critical alert silence a warning of the same service, but never the Watchdog", async () => {
+  it("lets a critical alert silence the warning of the same name and service, not another name, never the Watchdog", async () => {
     const service = "drill-inhibit";
-    await post("inside", { alertname: "DrillInhibitor", severity: "critical", service });
+    await post("inside", { alertname: "DrillInhibited", severity: "critical", service });
     await waitFor("the inhibiting critical alert to be paged", 15_000, () =>
-      receiversOf("inside", (l) => l.alertname === "DrillInhibitor").has(RECEIVERS.pagerdutyCritical)
+      receiversOf("inside", (l) => l.alertname === "DrillInhibited" && l.severity === "critical").has(
+        RECEIVERS.pagerdutyCritical,
+      )
         ? true
         : undefined,
     );
     await post("inside", { alertname: "DrillInhibited", severity: "warning", service });
+    // Another alert of the same service: a critical disk alert of `kubernetes` must not mute a node warning.
+    await post("inside", { alertname: "DrillOtherName", severity: "warning", service });
     await post("inside", { alertname: "Watchdog", severity: "info", service });
-    const state = (alertname: string) =>
+    const state = (alertname: string, severity = "warning") =>
       getJson<AmAlert[]>(
         `http://${HOST}:${am.inside.port}/api/v2/alerts?${new URLSearchParams({ filter: `alertname="${alertname}"` })}`,
-      ).then((alerts) => alerts.find((a) => a.labels.service === service));
+      ).then((alerts) => alerts.find((a) => a.labels.service === service && a.labels.severity === severity));
     const inhibited = await waitFor("the warning to be inhibited", 10_000, async () => {
       const a = await state("DrillInhibited");
       return a?.status.state === "suppressed" ? a : undefined;
     });
     expect(inhibited.status.inhibitedBy).toHaveLength(1);
+    await waitFor("the warning of another name at pagerduty-warning", 10_000, () =>
+      receiversOf("inside", (l) => l.alertname === "DrillOtherName").has(RECEIVERS.pagerdutyWarning)
+        ? true
+        : undefined,
+    );
+    expect((await state("DrillOtherName"))?.status.state).toBe("active");
     await waitFor("the Watchdog of the same service at the heartbeat", 10_000, () =>
       receiversOf("inside", (l) => l.alertname === "Watchdog" && l.service === service).has(
         RECEIVERS.heartbeat,
@@ -602,9 +633,30 @@ describe("fire drill", () => {
         ? true
         : undefined,
     );
-    expect((await state("Watchdog"))?.status.state).toBe("active");
+    expect((await state("Watchdog", "info"))?.status.state).toBe("active");
     await sleep(SETTLE_MS);
-    expect(receiversOf("inside", (l) => l.alertname === "DrillInhibited").size).toBe(0);
+    expect(
+      receiversOf("inside", (l) => l.alertname === "DrillInhibited" && l.severity === "warning").size,
+    ).toBe(0);
+  });
+
+  it("survives a heartbeat endpoint answering 500 through url_file, and retries (alertmanager#3798)", async () => {
+    // Alertmanager 0.26-0.27 panicked on a non-2xx reply to a `url_file` webhook; fixed in 0.28.0 (#3800).
+    await waitFor("both failed heartbeat pings", 30_000, () =>
+      failedDeliveries.filter((d) => d.am === "inside").length >= 2 ? true : undefined,
+    );
+    const lastFailure = Math.max(...failedDeliveries.map((d) => d.at));
+    await waitFor("a heartbeat ping after the endpoint recovered", 60_000, () =>
+      deliveries.some((d) => d.am === "inside" && d.receiver === RECEIVERS.heartbeat && d.at > lastFailure)
+        ? true
+        : undefined,
+    );
+    const inside = procs.find((p) => p.name === "alertmanager-inside")!;
+    expect(inside.running, inside.log.join("\n")).toBe(true);
+    const res = await fetch(`http://${HOST}:${am.inside.port}/-/healthy`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    expect(res.ok).toBe(true);
   });
 
   it(

@@ -368,6 +368,8 @@ describe("kube-prometheus-stack default rules", () => {
     workloadIdentityClientId: "client-id",
     cluster: "aks-agents-prod",
     environment: "prod",
+    tenantId: "tenant",
+    clusterIssuer: "letsencrypt",
   }) as { defaultRules: { create: boolean; rules: Record<string, boolean> } };
 
   it("creates the chart's rules with every alerting group off and no recording group touched", () => {

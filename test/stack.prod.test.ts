@@ -212,6 +212,7 @@ describe("prod stack: Key Vault and secrets", () => {
     expect(reads.map((r) => r.name.replace("monitoring-identity-kv-read-", "")).sort()).toEqual([
       "grafana-admin-password",
       "grafana-admin-user",
+      "grafana-entra-client-secret",
       "heartbeat-url",
       "pagerduty-routing-key",
       "slack-webhook-url-critical",

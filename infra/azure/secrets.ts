@@ -12,6 +12,8 @@ export const VAULT_SECRETS = {
   slackWebhookUrlWarning: "slack-webhook-url-warning",
   slackWebhookUrlInfo: "slack-webhook-url-info",
   heartbeatUrl: "heartbeat-url",
+  /** Client secret of the Grafana Entra ID app registration; Grafana reads it as a file ($__file{}). */
+  grafanaEntraClientSecret: "grafana-entra-client-secret",
   redisAccessKey: "redis-access-key",
   /** redis_exporter reads REDIS_PASSWORD_FILE as a JSON map {"rediss://host:port": "key"}. */
   redisExporterPasswordMap: "redis-exporter-password-map",

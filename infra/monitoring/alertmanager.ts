@@ -121,8 +121,28 @@ export const RECEIVERS = {
   slackOnCall: "slack-on-call",
   slackAlerts: "slack-alerts",
   heartbeat: "heartbeat",
-  null: "null",
 } as const;
+
+/**
+ * Labels a source and a target alert must share for the source to inhibit the target: the same alert name
+ * (the critical and warning rules of one condition, e.g. a fast and a slow burn), the same service, and the
+ * same object. Alertmanager compares each label's value and treats a missing label as the empty value
+ * (https://prometheus.io/docs/alerting/latest/configuration/#inhibit_rule), so an aggregated alert (no
+ * `pod`) and a per-pod one of the same name do not inhibit each other, and one volume filling up does not
+ * silence a warning about another. Equal on `service` alone let one critical of service `kubernetes` mute
+ * every node and pod warning for as long as it fired. kube-prometheus does the same with
+ * `equal: [namespace, alertname]` (the chart's default `alertmanager.config`).
+ */
+export const INHIBIT_EQUAL = [
+  "alertname",
+  "service",
+  "namespace",
+  "pod",
+  "node",
+  "instance",
+  "persistentvolumeclaim",
+  "mountpoint",
+] as const;
 
 /** Name of the time interval built from `monitoring.businessHours`. */
 export const BUSINESS_HOURS = "business-hours";
@@ -191,8 +211,9 @@ function templates(grafanaUrl: string) {
 
 /**
  * Builds the Alertmanager configuration: receivers reading their secrets from `secretDir`, the severity
- * routing tree, business hours as a time interval, and inhibition (critical silences warning and info of
- * the same service, warning silences info). The result is validated before it is returned.
+ * routing tree, business hours as a time interval, and inhibition (a critical alert silences the warning
+ * and info alerts of the same name and object, a warning the info ones; {@link INHIBIT_EQUAL}). The
+ * result is validated before it is returned.
  */
 export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
   const { businessHours, slackChannels, grafanaUrl } = input;
@@ -255,9 +276,10 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
       webhook_configs: [
         {
           // The heartbeat URL is itself the secret (whoever knows it can fake a healthy pipeline).
-          // `url_file` exists on webhook_configs only since Alertmanager 0.26; the kube-prometheus-stack
-          // chart deploys a newer Alertmanager, so this is valid there. amtool 0.25 (Debian) rejects the
-          // field, which is why test/alertmanager.test.ts checks a variant with this one field replaced.
+          // `url_file` exists since Alertmanager 0.26, and before 0.28 a non-2xx reply to a `url_file`
+          // webhook crashed Alertmanager (prometheus/alertmanager#3798, fixed by #3800 in 0.28.0, see its
+          // CHANGELOG). The chart deploys 0.34.1 (chartVersions.ts); the fire drill runs that very version
+          // against a heartbeat endpoint answering 500 and checks Alertmanager stays up.
           url_file: secretFile(VAULT_SECRETS.heartbeatUrl),
           // A resolved Watchdog means the pipeline is stopping: it must not count as a ping.
           send_resolved: false,
@@ -265,8 +287,6 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
         },
       ],
     },
-    // Swallows the chart's InfoInhibitor helper alert, which exists only to inhibit and must not notify.
-    { name: RECEIVERS.null },
   ];
 
   const severity = (s: "critical" | "warning" | "info") => [`severity="${s}"`];
@@ -278,7 +298,6 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
     ...TIMINGS.default,
     routes: [
       { matchers: ['alertname="Watchdog"'], receiver: RECEIVERS.heartbeat, ...TIMINGS.heartbeat },
-      { matchers: ['alertname="InfoInhibitor"'], receiver: RECEIVERS.null },
       {
         matchers: severity("critical"),
         receiver: RECEIVERS.pagerdutyCritical,
@@ -311,12 +330,12 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
     {
       source_matchers: severity("critical"),
       target_matchers: ['severity=~"warning|info"', notWatchdog],
-      equal: ["service"],
+      equal: [...INHIBIT_EQUAL],
     },
     {
       source_matchers: severity("warning"),
       target_matchers: ['severity="info"', notWatchdog],
-      equal: ["service"],
+      equal: [...INHIBIT_EQUAL],
     },
   ];
 

@@ -3,13 +3,14 @@
  * ingress, TLS) — the only source of `probe_success` and `probe_ssl_earliest_cert_expiry`.
  */
 import { k8sLabels } from "../naming";
+import { CHART_VERSIONS } from "./chartVersions";
 import { SELECTOR_LABELS } from "./helmValues";
 
-/** prometheus-community/prometheus-blackbox-exporter, pinned (ships blackbox_exporter v0.25.0). */
+/** prometheus-community/prometheus-blackbox-exporter, pinned in chartVersions.ts. */
 export const BLACKBOX_CHART = {
-  name: "prometheus-blackbox-exporter",
-  version: "9.0.1",
-  repo: "https://prometheus-community.github.io/helm-charts",
+  name: CHART_VERSIONS.blackboxExporter.chart,
+  version: CHART_VERSIONS.blackboxExporter.version,
+  repo: CHART_VERSIONS.blackboxExporter.repo,
 } as const;
 export const BLACKBOX_RELEASE = "blackbox-exporter";
 export const BLACKBOX_JOB = "blackbox";

@@ -24,6 +24,43 @@ export interface Dashboard {
   json: string;
 }
 
+/**
+ * Panels whose rate()/irate() window is fixed on purpose (dashboard uid/panel title → why). Everything else
+ * uses `$__rate_interval`, Grafana's interval for rate queries
+ * (https://grafana.com/docs/grafana/latest/datasources/prometheus/template-variables/#use-__rate_interval).
+ */
+export const FIXED_WINDOW_PANELS: Record<string, string> = {
+  "cost/Projected daily use at the current rate":
+    "extrapolates the last hour's token rate to 24 h; the figure must not change with the zoom",
+};
+
+/** The first range of a rate()/irate() call that is not `$__rate_interval`, if any. */
+export function fixedRateWindow(expr: string): string | undefined {
+  for (const m of expr.matchAll(/\b(?:rate|irate)\s*\(/g)) {
+    // The range of this call: the first [...] after the opening parenthesis at the same nesting level.
+    let depth = 0;
+    for (let i = (m.index ?? 0) + m[0].length; i < expr.length; i++) {
+      const ch = expr[i];
+      if (ch === '"' || ch === "'" || ch === "`") {
+        // Skip a string literal (a regex matcher may hold brackets).
+        for (i++; i < expr.length && expr[i] !== ch; i++) if (expr[i] === "\\" && ch !== "`") i++;
+        continue;
+      }
+      if (ch === "(") depth++;
+      else if (ch === ")") {
+        if (depth === 0) break;
+        depth--;
+      } else if (ch === "[" && depth === 0) {
+        const end = expr.indexOf("]", i);
+        const range = expr.slice(i + 1, end);
+        if (range.trim() !== "$__rate_interval") return range;
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Options of {@link loadDashboards}. */
 export interface LoadOptions {
   /**
@@ -318,6 +355,15 @@ function lintDashboard(file: string, folder: string, text: string, opts: LoadOpt
     return fail("missing title", 'set a stable "title"');
   }
 
+  // grafana/dashboard-linter `template-uneditable-rule`: the sidecar provisions these files with
+  // allowUiUpdates false, so an edit in the UI cannot be saved and is lost on the next deploy anyway.
+  if (dashboard.editable !== false) {
+    fail(
+      "the dashboard is editable",
+      'set "editable": false (dashboards are changed in dashboards/, not in the UI)',
+    );
+  }
+
   const variables = arrayAt(dashboard.templating, "list");
   const datasourceVar = variables.find((v) => isObject(v) && v.name === "datasource");
   if (
@@ -333,6 +379,11 @@ function lintDashboard(file: string, folder: string, text: string, opts: LoadOpt
   variables.forEach((v, i) => {
     if (!isObject(v) || v.type !== "query") return;
     const where = `templating.list[${i}] (variable "${String(v.name)}")`;
+    // dashboard-linter `template-on-time-change-reload-rule`: refresh 2 re-runs the query when the time
+    // range changes, so the choices match the data on screen (Grafana's variable `refresh`: 1 on load,
+    // 2 on time range change).
+    if (v.refresh !== 2)
+      fail(`${where}: refresh is ${String(v.refresh)}`, 'set "refresh": 2 (on time range change)');
     const query = isObject(v.query) ? v.query.query : v.query;
     if (typeof query !== "string") return;
     const expr = variableQueryExpr(query);
@@ -380,6 +431,13 @@ function lintDashboard(file: string, folder: string, text: string, opts: LoadOpt
       const [problem] = promqlProblems(target.expr, opts.knownMetrics);
       if (problem)
         failPanel(`targets[${i}] (refId ${String(target.refId)}): ${problem.message}`, problem.fix);
+      const window = fixedRateWindow(target.expr);
+      if (window !== undefined && !FIXED_WINDOW_PANELS[`${uid}/${panelTitle}`]) {
+        failPanel(
+          `targets[${i}] (refId ${String(target.refId)}): rate()/irate() over a fixed window [${window}]`,
+          "use [$__rate_interval] so the rate follows the zoom and the scrape interval (dashboard-linter target-rate-interval-rule), or add the panel to FIXED_WINDOW_PANELS in infra/monitoring/dashboards.ts with the reason",
+        );
+      }
     });
   }
   checkOverlaps(panels, fail);

@@ -2,21 +2,39 @@
  * Pure: the kube-prometheus-stack release (pinned chart) and its values, computed from stack config.
  */
 import type { StackConfig } from "../config";
+import { VAULT_SECRETS } from "../azure/secrets";
+import { CHART_VERSIONS as chartVersions } from "./chartVersions";
 
 /**
- * The chart, pinned. Chart 67.8.0 ships prometheus-operator v0.79.2.
+ * The chart, pinned from infra/monitoring/chartVersions.ts (the one place its version and the versions it
+ * deploys are written; test/tools.test.ts ties promtool/amtool/prometheus/alertmanager to it).
  *
- * CRD upgrades: Helm installs the CRDs on first install but never upgrades them. When this version
- * moves, apply the CRDs of the new operator version first (server-side, they exceed the client-side
- * annotation limit) and only then run `pulumi up`:
- *   scripts/upgrade-crds.sh <operator-version>
- * test/monitoring.test.ts fails if CHART.version changes without CHART.operatorVersion being updated.
+ * CRDs: Helm 3 installs the CRDs of a chart's crds/ directory (here: the chart's `crds` subchart) on the
+ * first install only and never upgrades them (https://helm.sh/docs/chart_best_practices/custom_resource_definitions/).
+ * We do not use the chart's `crds.upgradeJob` (marked preview and "may change" in values.yaml, and it runs
+ * an unpinned `busybox:latest` image by default). When CHART.version moves, apply the CRDs of the new
+ * operator version server-side BEFORE `pulumi up` (the chart's UPGRADE.md prescribes the same):
+ *   scripts/upgrade-crds.sh <CHART.operatorVersion>
+ * test/monitoring.test.ts fails when CHART.version changes without the vetted operator version.
  */
 export const CHART = {
-  name: "kube-prometheus-stack",
-  version: "67.8.0",
-  operatorVersion: "v0.79.2",
-  repo: "https://prometheus-community.github.io/helm-charts",
+  name: chartVersions.kubePrometheusStack.chart,
+  version: chartVersions.kubePrometheusStack.version,
+  operatorVersion: chartVersions.kubePrometheusStack.operatorVersion,
+  repo: chartVersions.kubePrometheusStack.repo,
+} as const;
+
+/** `v3.15.0-distroless` → `3.15.0`: the version the binary reports, from an image tag. */
+export function versionOfImageTag(tag: string): string {
+  const m = /^v?(\d+\.\d+\.\d+)(?:-[a-z]+)?$/.exec(tag);
+  if (!m) throw new Error(`cannot read a version from image tag "${tag}" (expected e.g. v3.15.0-distroless)`);
+  return m[1]!;
+}
+
+/** The Prometheus and Alertmanager versions the pinned chart deploys (its values.yaml image tags). */
+export const DEPLOYED = {
+  prometheus: versionOfImageTag(chartVersions.kubePrometheusStack.prometheusImageTag),
+  alertmanager: versionOfImageTag(chartVersions.kubePrometheusStack.alertmanagerImageTag),
 } as const;
 
 /**
@@ -55,6 +73,13 @@ export const MONITORING_SERVICE_ACCOUNT = "monitoring-secrets";
 export const MONITORING_SECRET_PROVIDER_CLASS = "monitoring-keyvault";
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
+/** Ingress class of the AKS application routing add-on (managed NGINX). */
+export const APP_ROUTING_INGRESS_CLASS = "webapprouting.kubernetes.azure.com";
+/** Secret cert-manager writes Grafana's certificate into (ingress-shim: spec.tls[].secretName). */
+export const GRAFANA_TLS_SECRET = "grafana-tls";
+/** Where the Key Vault CSI volume is mounted in Grafana; the Entra client secret is a file there. */
+export const GRAFANA_SECRET_DIR = "/mnt/keyvault";
+
 export interface HelmValuesInput {
   monitoring: StackConfig["monitoring"];
   zoneRedundant: boolean;
@@ -64,6 +89,10 @@ export interface HelmValuesInput {
   workloadIdentityClientId: string;
   cluster: string;
   environment: string;
+  /** Entra tenant Grafana's sign-in is restricted to. */
+  tenantId: string;
+  /** cert-manager ClusterIssuer that issues Grafana's certificate. */
+  clusterIssuer: string;
 }
 
 const csiVolume = {
@@ -98,10 +127,89 @@ function spread(selector: Record<string, string>, zoneRedundant: boolean) {
   ];
 }
 
+/** The host people reach Grafana at: taken from `monitoring.grafana.url`, so URL and ingress cannot disagree. */
+export function grafanaHost(url: string): string {
+  return new URL(url).hostname;
+}
+
+/**
+ * Grafana roles from Entra group membership, as Grafana's `org_mapping` for Entra ID
+ * (`<group object id>:<org id>:<role>`; org 1 is Grafana's default organization). The Entra ID connector
+ * maps roles from app roles and from `org_mapping` (group ids from the token's `groups` claim) and gives
+ * the highest role that matches; with `role_attribute_strict` a user matching none is refused, not made a
+ * Viewer (https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/,
+ * "Map roles").
+ */
+export function grafanaOrgMapping(entra: StackConfig["monitoring"]["grafana"]["entra"]): string[] {
+  return [
+    ...entra.adminGroupObjectIds.map((id) => `${id}:1:Admin`),
+    ...entra.editorGroupObjectIds.map((id) => `${id}:1:Editor`),
+    ...entra.viewerGroupObjectIds.map((id) => `${id}:1:Viewer`),
+  ];
+}
+
+/**
+ * grafana.ini: people sign in through Entra ID only. Settings and their meaning:
+ * https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/
+ * and https://grafana.com/docs/grafana/latest/setup-grafana/configure-grafana/ (`$__file{}` expansion).
+ */
+export function grafanaIni(m: StackConfig["monitoring"], tenantId: string) {
+  const entra = m.grafana.entra;
+  const groups = [...entra.adminGroupObjectIds, ...entra.editorGroupObjectIds, ...entra.viewerGroupObjectIds];
+  return {
+    server: { root_url: m.grafana.url, domain: grafanaHost(m.grafana.url) },
+    // No login form: nobody signs in with the admin password. The admin user stays for provisioning only
+    // (the dashboard sidecar calls the reload API with it, over basic auth, which stays enabled).
+    auth: { disable_login_form: true },
+    "auth.basic": { enabled: true },
+    "auth.anonymous": { enabled: false },
+    users: { allow_sign_up: false },
+    "auth.azuread": {
+      enabled: true,
+      name: "Microsoft Entra ID",
+      // Users are created on first sign-in; who may sign in at all is `allowed_groups`.
+      allow_sign_up: true,
+      auto_login: true,
+      client_id: entra.clientId,
+      // Read from the Key Vault CSI mount at start-up: the secret never appears in values or ConfigMaps.
+      client_secret: `$__file{${GRAFANA_SECRET_DIR}/${VAULT_SECRETS.grafanaEntraClientSecret}}`,
+      scopes: "openid email profile",
+      auth_url: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/authorize`,
+      token_url: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/token`,
+      // Only our tenant, and only members of the configured groups.
+      allowed_organizations: tenantId,
+      allowed_groups: groups.join(" "),
+      // A JSON array, as in Grafana's docs; the token must carry the `groups` claim (README: setup).
+      org_mapping: JSON.stringify(grafanaOrgMapping(entra)),
+      role_attribute_strict: true,
+      allow_assign_grafana_admin: false,
+      skip_org_role_sync: false,
+      use_pkce: true,
+    },
+  };
+}
+
+/** Grafana behind the AKS app-routing ingress, certificate from cert-manager (the lead's TLS design). */
+export function grafanaIngress(url: string, clusterIssuer: string) {
+  const host = grafanaHost(url);
+  return {
+    enabled: true,
+    ingressClassName: APP_ROUTING_INGRESS_CLASS,
+    // cert-manager's ingress-shim turns this annotation plus spec.tls into a Certificate
+    // (https://cert-manager.io/docs/usage/ingress/).
+    annotations: { "cert-manager.io/cluster-issuer": clusterIssuer },
+    hosts: [host],
+    path: "/",
+    pathType: "Prefix",
+    tls: [{ secretName: GRAFANA_TLS_SECRET, hosts: [host] }],
+  };
+}
+
 export function helmValues(i: HelmValuesInput): Record<string, unknown> {
   const m = i.monitoring;
   return {
     fullnameOverride: RELEASE,
+    // Installed on first install only; upgrades go through scripts/upgrade-crds.sh (see CHART).
     crds: { enabled: true },
     // AKS runs the scheduler, controller-manager and etcd for us; they are not reachable from the
     // cluster, so scraping them only produces "target down" noise and the default alerts fire falsely.
@@ -124,6 +232,7 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
       prometheusSpec: {
         replicas: m.prometheus.replicas,
         retention: m.prometheus.retention,
+        // At most 85 % of the volume (enforced in infra/config.ts): compaction and the WAL need room.
         retentionSize: m.prometheus.retentionSize,
         scrapeInterval: m.prometheus.scrapeInterval,
         evaluationInterval: m.prometheus.evaluationInterval,
@@ -141,7 +250,9 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
             },
           },
         },
-        // Select only objects labelled for this release: ours carry SELECTOR_LABELS.
+        // With a nil selector the chart selects objects labelled `release: <release>` (values.yaml,
+        // "*SelectorNilUsesHelmValues"): our rules, monitors and probes carry SELECTOR_LABELS. An empty
+        // namespace selector means every namespace (the exporters and probes live outside `monitoring`).
         ruleSelectorNilUsesHelmValues: true,
         serviceMonitorSelectorNilUsesHelmValues: true,
         podMonitorSelectorNilUsesHelmValues: true,
@@ -177,28 +288,30 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
       // One replica on a persistent volume: dashboards and datasources are provisioned from code, so
       // the volume only holds user preferences; several replicas would need an external database.
       replicas: 1,
+      // The volume is ReadWriteOnce: a rolling update would start the new pod while the old one still
+      // holds the disk, and it would hang in ContainerCreating (Multi-Attach error) when scheduled on
+      // another node. Recreate stops the old pod first (grafana chart values.yaml `deploymentStrategy`,
+      // https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#recreate-deployment).
+      deploymentStrategy: { type: "Recreate" },
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
       serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
       podLabels: workloadIdentityLabel,
-      // Mounting the CSI volume is what makes the driver mirror Key Vault into the grafana-admin Secret.
+      // Mounting the CSI volume is what makes the driver mirror Key Vault into the grafana-admin Secret;
+      // the Entra client secret is read from the same mount.
       extraSecretMounts: [
-        { name: "keyvault", mountPath: "/mnt/keyvault", readOnly: true, csi: csiVolume.csi },
+        { name: "keyvault", mountPath: GRAFANA_SECRET_DIR, readOnly: true, csi: csiVolume.csi },
       ],
       persistence: {
         enabled: true,
         type: "pvc",
         size: m.grafana.storageSize,
         storageClassName: m.prometheus.storageClass,
+        accessModes: ["ReadWriteOnce"],
       },
-      // Not exposed publicly: ClusterIP only; reach it through the private ingress or port-forward.
+      // The Service stays in-cluster; people come in through the app-routing ingress with TLS.
       service: { type: "ClusterIP" },
-      ingress: { enabled: false },
-      "grafana.ini": {
-        server: { root_url: m.grafana.url },
-        auth: { disable_login_form: false },
-        "auth.anonymous": { enabled: false },
-        users: { allow_sign_up: false },
-      },
+      ingress: grafanaIngress(m.grafana.url, i.clusterIssuer),
+      "grafana.ini": grafanaIni(m, i.tenantId),
       sidecar: {
         dashboards: {
           enabled: true,
@@ -213,7 +326,8 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
     kubeStateMetrics: { enabled: true },
     nodeExporter: { enabled: true },
     "kube-state-metrics": {
-      // Deployment/HPA/PVC series used by our rules, the blue-green gate and dashboards.
+      // Adds these Kubernetes labels to kube_deployment_labels / kube_pod_labels (kube-state-metrics
+      // --metric-labels-allowlist): the blue-green gate and dashboards join on `color`.
       metricLabelsAllowlist: [
         "deployments=[app.kubernetes.io/name,color]",
         "pods=[app.kubernetes.io/name,color]",

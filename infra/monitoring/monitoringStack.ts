@@ -9,7 +9,7 @@ import { registerSecretProviderClass } from "../kubernetes/secretSync";
 import { alertmanagerConfig, validateAlertmanagerConfig } from "./alertmanager";
 import { loadRuleFiles, ruleConstants } from "./rules";
 import { BLACKBOX_CHART, BLACKBOX_RELEASE, blackboxValues, probeManifest } from "./blackbox";
-import { contractMetrics, loadDashboards, recordingRuleNames } from "./dashboards";
+import { contractMetrics, loadDashboards, recordingRuleNames, type Dashboard } from "./dashboards";
 import {
   ALERTMANAGER_SECRET_DIR,
   CHART,
@@ -37,20 +37,25 @@ export interface MonitoringStackArgs {
   probeUrls: string[];
   /** The `service` label the probe series carry (routing and inhibition). */
   probeService: string;
+  /** cert-manager ClusterIssuer that issues Grafana's TLS certificate (annotation on its Ingress). */
+  clusterIssuer: pulumi.Input<string>;
 }
 
-/** Everything read from the repository (rules, dashboards) and computed (Alertmanager), validated. */
-export function monitoringContent(monitoring: StackConfig["monitoring"]) {
-  const rules = loadRuleFiles(path.join(REPO_ROOT, "rules"), {
+/**
+ * Everything read from the repository (rules, dashboards) and computed (Alertmanager), validated. `root`
+ * is the checkout; nothing returned may depend on where it lives (test/dashboards.test.ts loads two copies).
+ */
+export function monitoringContent(monitoring: StackConfig["monitoring"], root: string = REPO_ROOT) {
+  const rules = loadRuleFiles(path.join(root, "rules"), {
     grafanaUrl: monitoring.grafana.url,
     runbookBaseUrl: monitoring.runbookBaseUrl,
     constants: ruleConstants(monitoring),
   });
   const known = new Set([
-    ...contractMetrics(path.join(REPO_ROOT, "docs/metrics.md")),
-    ...recordingRuleNames(path.join(REPO_ROOT, "rules")),
+    ...contractMetrics(path.join(root, "docs/metrics.md")),
+    ...recordingRuleNames(path.join(root, "rules")),
   ]);
-  const dashboards = loadDashboards(path.join(REPO_ROOT, "dashboards"), { knownMetrics: known });
+  const dashboards = loadDashboards(path.join(root, "dashboards"), { knownMetrics: known });
   const alertmanager = alertmanagerConfig({
     businessHours: monitoring.businessHours,
     slackChannels: monitoring.slackChannels,
@@ -59,6 +64,26 @@ export function monitoringContent(monitoring: StackConfig["monitoring"]) {
   });
   validateAlertmanagerConfig(alertmanager);
   return { rules, dashboards, alertmanager };
+}
+
+/**
+ * The sidecar ConfigMap of one dashboard. Its source annotation is the path inside the repository
+ * (`dashboards/<folder>/<uid>.json`), never the absolute path of the checkout: that would make every
+ * `pulumi up` from another folder or machine, and every pull-request diff, show all dashboards changed.
+ */
+export function dashboardConfigMap(d: Dashboard, namespace: string, labels: Record<string, string>) {
+  return {
+    metadata: {
+      name: `dashboard-${d.uid}`,
+      namespace,
+      labels: { ...labels, grafana_dashboard: "1" },
+      annotations: {
+        grafana_folder: d.folder,
+        "monitoring-platform/source": path.posix.join("dashboards", d.folder, path.basename(d.file)),
+      },
+    },
+    data: { [`${d.uid}.json`]: d.json },
+  };
 }
 
 /**
@@ -129,6 +154,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
             VAULT_SECRETS.slackWebhookUrlInfo,
           ].map((objectName) => ({ objectName, key: objectName })),
           { objectName: VAULT_SECRETS.heartbeatUrl, key: VAULT_SECRETS.heartbeatUrl },
+          {
+            objectName: VAULT_SECRETS.grafanaEntraClientSecret,
+            key: VAULT_SECRETS.grafanaEntraClientSecret,
+          },
         ],
         syncAs: { secretName: GRAFANA_ADMIN_SECRET, type: "Opaque", keys: ["admin-user", "admin-password"] },
       },
@@ -136,8 +165,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
 
     const values = pulumi
-      .all([args.clusterName, args.workloadIdentityClientId])
-      .apply(([cluster, clientId]) =>
+      .all([args.clusterName, args.workloadIdentityClientId, args.tenantId, args.clusterIssuer])
+      .apply(([cluster, clientId, tenantId, clusterIssuer]) =>
         helmValues({
           monitoring: args.monitoring,
           zoneRedundant: args.zoneRedundant,
@@ -145,6 +174,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
           workloadIdentityClientId: clientId,
           cluster,
           environment: args.environment,
+          tenantId,
+          clusterIssuer,
         }),
       );
     const release = new k8s.helm.v3.Release(
@@ -184,19 +215,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       );
     }
     for (const d of content.dashboards) {
-      new k8s.core.v1.ConfigMap(
-        `${name}-dashboard-${d.uid}`,
-        {
-          metadata: {
-            name: `dashboard-${d.uid}`,
-            namespace: ns,
-            labels: { ...labels, grafana_dashboard: "1" },
-            annotations: { grafana_folder: d.folder, "monitoring-platform/source": d.file },
-          },
-          data: { [`${d.uid}.json`]: d.json },
-        },
-        nsOpts,
-      );
+      new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, dashboardConfigMap(d, ns, labels), nsOpts);
     }
     new k8s.helm.v3.Release(
       `${name}-blackbox-exporter`,
