@@ -7,7 +7,7 @@ import { azureName, keyVaultName } from "../naming";
 import { KEY_VAULT_RECOVER_FIELDS } from "../recovery";
 import { ROLES } from "./aksPlan";
 import { guardCreateOnly, type CreateOnlyField } from "./existing";
-import { linkedPrivateZone, privateEndpoint } from "./privateDns";
+import { privateEndpoint } from "./privateDns";
 
 export interface KeyVaultArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -124,17 +124,6 @@ export class KeyVault extends pulumi.ComponentResource {
       },
     );
 
-    const { zone } = linkedPrivateZone(
-      name,
-      {
-        zoneName: "privatelink.vaultcore.azure.net",
-        linkName: `${azureName("kv", args.stack)}-vnet`,
-        resourceGroupName: args.resourceGroupName,
-        vnetId: args.vnetId,
-        tags: args.tags,
-      },
-      this,
-    );
     const { zoneGroup } = privateEndpoint(
       name,
       {
@@ -144,7 +133,9 @@ export class KeyVault extends pulumi.ComponentResource {
         subnetId: args.endpointsSubnetId,
         targetId: vault.id,
         groupId: "vault",
-        zoneId: zone.id,
+        zoneName: "privatelink.vaultcore.azure.net",
+        linkName: `${azureName("kv", args.stack)}-vnet`,
+        vnetId: args.vnetId,
         tags: args.tags,
       },
       this,

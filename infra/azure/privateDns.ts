@@ -55,20 +55,35 @@ export interface PrivateEndpointArgs {
   targetId: pulumi.Input<string>;
   /** Its private-link sub-resource: `redisEnterprise`, `vault`, `registry` … */
   groupId: string;
-  /** The linked `privatelink.*` zone the endpoint's A records go into. */
-  zoneId: pulumi.Input<string>;
+  /** The `privatelink.*` zone the endpoint's A records go into, created here and linked to `vnetId`. */
+  zoneName: string;
+  /** Name of the zone's VNet link. */
+  linkName: string;
+  vnetId: pulumi.Input<string>;
   /** Name of the zone config inside the zone group (default: the groupId). */
   zoneConfigName?: string;
   tags: Record<string, string>;
 }
 
 /**
- * A private endpoint in the endpoints subnet plus its DNS zone group; the zone group makes Azure write (and
- * keep current) the endpoint's A records in the private zone, so the service's public name resolves to the
- * private IP inside the VNet (learn.microsoft.com/azure/private-link/private-endpoint-dns). Logical names
- * `<name>-pe` and `<name>-pe-dns`.
+ * A private endpoint in the endpoints subnet, its `privatelink.*` zone linked to the VNet, and the DNS zone
+ * group that makes Azure write (and keep current) the endpoint's A records in that zone, so the service's
+ * public name resolves to the private IP inside the VNet
+ * (learn.microsoft.com/azure/private-link/private-endpoint-dns). Logical names `<name>-dns`,
+ * `<name>-dns-link`, `<name>-pe` and `<name>-pe-dns`.
  */
 export function privateEndpoint(name: string, args: PrivateEndpointArgs, parent: pulumi.Resource) {
+  const { zone, link } = linkedPrivateZone(
+    name,
+    {
+      zoneName: args.zoneName,
+      linkName: args.linkName,
+      resourceGroupName: args.resourceGroupName,
+      vnetId: args.vnetId,
+      tags: args.tags,
+    },
+    parent,
+  );
   const endpoint = new network.PrivateEndpoint(
     `${name}-pe`,
     {
@@ -89,9 +104,9 @@ export function privateEndpoint(name: string, args: PrivateEndpointArgs, parent:
       privateDnsZoneGroupName: "default",
       privateEndpointName: endpoint.name,
       resourceGroupName: args.resourceGroupName,
-      privateDnsZoneConfigs: [{ name: args.zoneConfigName ?? args.groupId, privateDnsZoneId: args.zoneId }],
+      privateDnsZoneConfigs: [{ name: args.zoneConfigName ?? args.groupId, privateDnsZoneId: zone.id }],
     },
     { parent },
   );
-  return { endpoint, zoneGroup };
+  return { zone, link, endpoint, zoneGroup };
 }

@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as authorization from "@pulumi/azure-native/authorization";
 import type { StackConfig } from "../config";
-import { stackSlug, WORKLOAD } from "../naming";
+import { azureName } from "../naming";
 import { registryName, registryNameFromId } from "./registryPlan";
 import { ROLES } from "./aksPlan";
-import { linkedPrivateZone, privateEndpoint } from "./privateDns";
+import { privateEndpoint } from "./privateDns";
 
 export interface RegistryArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -65,27 +65,18 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         { parent: this, protect: args.protect },
       );
       if (!r.publicNetworkAccess) {
-        const { zone } = linkedPrivateZone(
-          name,
-          {
-            zoneName: "privatelink.azurecr.io",
-            linkName: `${registryName(args.stack)}-vnet`,
-            resourceGroupName: args.resourceGroupName,
-            vnetId: args.vnetId,
-            tags: args.tags,
-          },
-          this,
-        );
         privateEndpoint(
           name,
           {
-            endpointName: `pe-${WORKLOAD}-${stackSlug(args.stack)}-acr`,
+            endpointName: azureName("pe", args.stack, "acr"),
             resourceGroupName: args.resourceGroupName,
             location: args.location,
             subnetId: args.endpointsSubnetId,
             targetId: registry.id,
             groupId: "registry",
-            zoneId: zone.id,
+            zoneName: "privatelink.azurecr.io",
+            linkName: `${registryName(args.stack)}-vnet`,
+            vnetId: args.vnetId,
             tags: args.tags,
           },
           this,

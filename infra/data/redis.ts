@@ -4,7 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { StackConfig } from "../config";
 import { azureName } from "../naming";
-import { linkedPrivateZone, privateEndpoint } from "../azure/privateDns";
+import { privateEndpoint } from "../azure/privateDns";
 import { redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
@@ -151,17 +151,6 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const { zone } = linkedPrivateZone(
-      name,
-      {
-        zoneName: "privatelink.redis.azure.net",
-        linkName: `${clusterName}-vnet`,
-        resourceGroupName: args.resourceGroupName,
-        vnetId: args.vnetId,
-        tags: args.tags,
-      },
-      this,
-    );
     privateEndpoint(
       name,
       {
@@ -171,7 +160,9 @@ export class Redis extends pulumi.ComponentResource {
         subnetId: args.endpointsSubnetId,
         targetId: cluster.id,
         groupId: "redisEnterprise",
-        zoneId: zone.id,
+        zoneName: "privatelink.redis.azure.net",
+        linkName: `${clusterName}-vnet`,
+        vnetId: args.vnetId,
         zoneConfigName: "redis",
         tags: args.tags,
       },
