@@ -15,6 +15,7 @@ import {
   DEPLOYED,
   GRAFANA_ADMIN_SECRET,
   GRAFANA_TLS_SECRET,
+  CHART_ALERT_RULE_GROUPS,
   grafanaOrgMapping,
   helmValues,
   SELECTOR_LABELS,
@@ -102,6 +103,16 @@ describe("chart values are keys the charts read (Helm ignores unknown keys silen
 });
 
 describe("kube-prometheus-stack values (pure)", () => {
+  it("creates the chart's rules with every alerting group off and no recording group touched", () => {
+    expect(values.defaultRules.create).toBe(true);
+    expect(values.defaultRules.rules).toEqual(
+      Object.fromEntries(CHART_ALERT_RULE_GROUPS.map((g) => [g, false])),
+    );
+    // Recording groups (defaults true in the chart) must not be switched off by accident.
+    for (const recording of ["k8sPodOwner", "kubePrometheusNodeRecording", "nodeExporterRecording", "node"])
+      expect(values.defaultRules.rules[recording], recording).toBeUndefined();
+  });
+
   it("pins the chart version and repository; a version bump must update the CRD version too", () => {
     expect(CHART.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(CHART.repo).toBe("https://prometheus-community.github.io/helm-charts");

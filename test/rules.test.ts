@@ -25,9 +25,6 @@ import {
 } from "../infra/monitoring/rules";
 import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
 import { toolPath } from "./tools";
-import { CHART_ALERT_RULE_GROUPS, helmValues } from "../infra/monitoring/helmValues";
-import { parseStackConfig } from "../infra/config";
-import { stackConfig } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const RULES_DIR = path.join(ROOT, "rules");
@@ -359,29 +356,9 @@ describe("rule conventions", () => {
 
 // The chart's recording rules feed its dashboards; its alerts are replaced by ours (rules/platform.yaml,
 // rules/datasources.yaml) so that nothing pages twice and every alert has our runbook and dashboard links.
+// (That the chart's alert groups are off and its recording groups on is tested with the Helm values, in
+// test/monitoring.test.ts.)
 describe("kube-prometheus-stack default rules", () => {
-  const prod = parseStackConfig(stackConfig("prod").config);
-  const values = helmValues({
-    monitoring: prod.monitoring,
-    zoneRedundant: true,
-    alertmanagerConfig: { route: { receiver: "x" } },
-    workloadIdentityClientId: "client-id",
-    cluster: "aks-agents-prod",
-    environment: "prod",
-    tenantId: "tenant",
-    clusterIssuer: "letsencrypt",
-  }) as { defaultRules: { create: boolean; rules: Record<string, boolean> } };
-
-  it("creates the chart's rules with every alerting group off and no recording group touched", () => {
-    expect(values.defaultRules.create).toBe(true);
-    expect(values.defaultRules.rules).toEqual(
-      Object.fromEntries(CHART_ALERT_RULE_GROUPS.map((g) => [g, false])),
-    );
-    // Recording groups (defaults true in the chart) must not be switched off by accident.
-    for (const recording of ["k8sPodOwner", "kubePrometheusNodeRecording", "nodeExporterRecording", "node"])
-      expect(values.defaultRules.rules[recording], recording).toBeUndefined();
-  });
-
   it("replaces the chart's self-monitoring alerts with ours", () => {
     const names = new Set(allRules(loadRuleFiles(RULES_DIR, OPTS)).alerts.map((a) => a.alert));
     for (const name of [
