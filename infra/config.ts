@@ -16,40 +16,12 @@ import { ingressConfigProblems } from "./apps/ingressPlan";
 import { recoveryProblems, recoverySchema } from "./recovery";
 import { findPlaceholders } from "./placeholders";
 import { isOfflineRender } from "./runMode";
+import { AZURE_REGIONS } from "./regions";
 
 /** The Pulumi project name; config keys are `<PROJECT>:<key>`. */
 export const PROJECT = "monitoring-platform";
 
-/** Azure regions we accept (a typo such as "westeruope" must fail here, not in ARM after 10 minutes). */
-export const AZURE_REGIONS = [
-  "australiaeast",
-  "brazilsouth",
-  "canadacentral",
-  "centralindia",
-  "centralus",
-  "eastasia",
-  "eastus",
-  "eastus2",
-  "francecentral",
-  "germanywestcentral",
-  "italynorth",
-  "japaneast",
-  "koreacentral",
-  "northeurope",
-  "norwayeast",
-  "polandcentral",
-  "southafricanorth",
-  "southcentralus",
-  "southeastasia",
-  "spaincentral",
-  "swedencentral",
-  "switzerlandnorth",
-  "uaenorth",
-  "uksouth",
-  "westeurope",
-  "westus2",
-  "westus3",
-] as const;
+export { AZURE_REGIONS };
 
 // Standard_D4s_v5, Standard_D8ds_v5, Standard_B2s, Standard_E16as_v6, Standard_D2pds_v6 ...
 const VM_SIZE_RE = /^Standard_[A-Z]{1,3}\d{1,3}(-\d{1,3})?[a-z]*(_v\d)?$/;
