@@ -21,7 +21,7 @@ import {
 } from "./aksPlan";
 import { guardCreateOnly, type CreateOnlyField } from "./existing";
 import { kubectlCanIProbe, waitForClusterAdmin } from "./clusterAccess";
-import { isRealDeployment } from "../runtime";
+import { isRealDeployment } from "../runMode";
 
 export interface AksClusterArgs {
   resourceGroupName: pulumi.Input<string>;

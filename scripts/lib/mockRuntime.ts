@@ -321,12 +321,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // A check that fails inside an Output (the create-only guards read live state in an apply) rejects a
   // promise nobody awaits; under the engine that fails the update with its message. Here it is caught and
   // rethrown from this function (the tests assert on the message).
-  let rejectUnhandled: (e: unknown) => void = () => {};
-  const unhandled = new Promise<never>((_, reject) => (rejectUnhandled = reject));
-  const onUnhandled = (e: unknown) => {
-    if (e && typeof e === "object") (e as { capturedByMockRuntime?: boolean }).capturedByMockRuntime = true;
-    rejectUnhandled(e);
-  };
+  let onUnhandled: (e: unknown) => void = () => {};
+  const unhandled = new Promise<never>((_, reject) => (onUnhandled = reject));
   process.on("unhandledRejection", onUnhandled);
   const run = pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
