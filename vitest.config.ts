@@ -1,12 +1,20 @@
 import { defineConfig } from "vitest/config";
+import { DRILL_SUITES } from "./test/suites";
 
-// Stack evaluations load the azure-native modules (slow to import) and the fire drill starts real
-// Prometheus/Alertmanager servers, so timeouts are generous; every test still bounds its own waits.
+// `npm test`: everything but the real-process drills (vitest.drill.config.ts, `npm run test:drill`). Stack
+// evaluations load the azure-native modules (slow to import), so timeouts are generous; every test still
+// bounds its own waits. Both stacks are rendered once, before any file runs (test/globalSetup.ts).
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: [...DRILL_SUITES],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // vitest's default on 2 cores is one fork (CPUs − 1); most files spend their time waiting on child
+    // processes (npm run …, promtool, amtool), so two forks overlap one file's waits with another's work.
+    maxWorkers: 2,
+    minWorkers: 1,
+    globalSetup: ["test/globalSetup.ts"],
   },
 });

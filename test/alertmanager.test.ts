@@ -2,13 +2,12 @@
 // YAML the chart will receive and evaluates the routing tree for each severity, and renders the
 // notification templates, so a config Alertmanager would refuse (or a template that would fail at 3 a.m.)
 // breaks the build instead.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tool } from "./tools";
+import { run, tool } from "./tools";
 import type { StackConfig } from "../infra/config";
 import { VAULT_SECRETS } from "../infra/azure/secrets";
 import {
@@ -350,10 +349,9 @@ describe("redirectReceivers", () => {
 // ---------------------------------------------------------------------------------------------- amtool --
 
 /** .bin/amtool: the version the chart's Alertmanager runs (test/tools.test.ts checks it). */
-function amtool(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(tool("amtool"), args, { encoding: "utf8", timeout: 20_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+async function amtool(args: string[]): Promise<{ status: number; out: string }> {
+  const r = await run(tool("amtool"), args, { timeoutMs: 20_000 });
+  return { status: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 const dump = (cfg: AlertmanagerConfig) => yaml.dump(cfg, { lineWidth: -1, noRefs: true });
@@ -374,19 +372,22 @@ describe("amtool", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(STACKS)("%s: check-config accepts the generated alertmanager.yaml as it is deployed", (stack) => {
-    const r = amtool(["check-config", files[stack]!]);
-    expect(r.out).toMatch(/SUCCESS/);
-    expect(r.out).toMatch(/2 inhibit rules/);
-    expect(r.out).toMatch(/6 receivers/);
-    expect(r.status).toBe(0);
-  });
+  it.each(STACKS)(
+    "%s: check-config accepts the generated alertmanager.yaml as it is deployed",
+    async (stack) => {
+      const r = await amtool(["check-config", files[stack]!]);
+      expect(r.out).toMatch(/SUCCESS/);
+      expect(r.out).toMatch(/2 inhibit rules/);
+      expect(r.out).toMatch(/6 receivers/);
+      expect(r.status).toBe(0);
+    },
+  );
 
-  it("check-config rejects a config Alertmanager would refuse (the check can fail)", () => {
+  it("check-config rejects a config Alertmanager would refuse (the check can fail)", async () => {
     const broken = path.join(dir, "broken.yaml");
     const cfg = configFor("prod");
     fs.writeFileSync(broken, dump({ ...cfg, route: { ...cfg.route, receiver: "nobody" } }));
-    const r = amtool(["check-config", broken]);
+    const r = await amtool(["check-config", broken]);
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/undefined receiver "nobody"/);
   });
@@ -409,8 +410,8 @@ describe("amtool", () => {
       [stack, ["severity=info", "service=monitoring", "alertname=Watchdog"], "heartbeat"],
       [stack, ["alertname=NoSeverity"], "slack-on-call"],
     ]),
-  )("%s: routes %j to %s", (stack, labels, receivers) => {
-    const r = amtool(["config", "routes", "test", `--config.file=${files[stack]!}`, ...labels]);
+  )("%s: routes %j to %s", async (stack, labels, receivers) => {
+    const r = await amtool(["config", "routes", "test", `--config.file=${files[stack]!}`, ...labels]);
     expect(r.status).toBe(0);
     expect(r.out.split("\n")[0]?.trim()).toBe(receivers);
   });
@@ -442,13 +443,13 @@ describe("amtool", () => {
     };
 
     /** Renders every template field of one integration in one amtool call; returns field → text. */
-    function render(fields: Record<string, string>, annotations: Record<string, string>) {
+    async function render(fields: Record<string, string>, annotations: Record<string, string>) {
       const empty = path.join(dir, "empty.tmpl");
       fs.writeFileSync(empty, "");
       const dataFile = path.join(dir, "data.json");
       fs.writeFileSync(dataFile, JSON.stringify(data(annotations)));
       const sep = "\n@@@FIELD@@@\n";
-      const r = amtool([
+      const r = await amtool([
         "template",
         "render",
         `--template.glob=${empty}`,
@@ -464,8 +465,8 @@ describe("amtool", () => {
     const slack = cfg.receivers.find((r) => r.name === RECEIVERS.slackIncidents)!.slack_configs![0]!;
     const pd = cfg.receivers.find((r) => r.name === RECEIVERS.pagerdutyCritical)!.pagerduty_configs![0]!;
 
-    it("Slack: severity, summary, description, runbook and dashboard links", () => {
-      const out = render(
+    it("Slack: severity, summary, description, runbook and dashboard links", async () => {
+      const out = await render(
         { title: slack.title, link: slack.title_link, text: slack.text, color: slack.color },
         full,
       );
@@ -479,13 +480,16 @@ describe("amtool", () => {
       expect(out.text).toContain(`<${full.dashboard_url}|:bar_chart: Dashboard>`);
     });
 
-    it("Slack: falls back to Grafana when an alert has no dashboard_url", () => {
-      const out = render({ text: slack.text }, { summary: "s", description: "d", runbook_url: "https://rb" });
+    it("Slack: falls back to Grafana when an alert has no dashboard_url", async () => {
+      const out = await render(
+        { text: slack.text },
+        { summary: "s", description: "d", runbook_url: "https://rb" },
+      );
       expect(out.text).toContain(`<${stackMonitoring("prod").grafana.url}|:bar_chart: Dashboard>`);
     });
 
-    it("PagerDuty: description, links and details", () => {
-      const out = render(
+    it("PagerDuty: description, links and details", async () => {
+      const out = await render(
         {
           title: pd.description,
           ...Object.fromEntries(pd.links.map((l) => [`link ${l.text}`, l.href])),

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { POSTGRES_RESTORE_FIELDS } from "../infra/recovery";
 import { npmRun } from "./cli";
 
@@ -55,12 +55,9 @@ let prod: Doc;
 let stdout: string;
 
 beforeAll(async () => {
-  [stdout] = await Promise.all([
-    drill(path.join(tmp, "restore")),
-    run("render", ["--stack", "prod", "--out", path.join(tmp, "prod")]),
-  ]);
+  stdout = await drill(path.join(tmp, "restore"));
   restoreText = read(path.join(tmp, "restore"));
-  prodText = read(path.join(tmp, "prod"));
+  prodText = read(inject("renders").prod.dir); // the run's one prod render (test/globalSetup.ts)
   restore = JSON.parse(restoreText) as Doc;
   prod = JSON.parse(prodText) as Doc;
 });
@@ -125,12 +122,15 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
 
   it("passes the policy pack as far as the normal prod render does (no policy fails only for the restore)", async () => {
     const failing = async (dir: string) => {
-      const r = await npmRun("policy:check", ["--render", path.join(tmp, dir)], { timeoutMs: 240_000 });
+      const r = await npmRun("policy:check", ["--render", dir], { timeoutMs: 240_000 });
       expect(r.stdout, r.stderr).toMatch(/\d+ of \d+ policies hold over \d+ resources/);
       const m = /failing: (.+)$/m.exec(r.stdout);
       return new Set(m ? m[1]!.split(", ") : []);
     };
-    const [restoreFails, prodFails] = await Promise.all([failing("restore"), failing("prod")]);
+    const [restoreFails, prodFails] = await Promise.all([
+      failing(path.join(tmp, "restore")),
+      failing(inject("renders").prod.dir),
+    ]);
     expect([...restoreFails].filter((p) => !prodFails.has(p))).toEqual([]);
   });
 

@@ -5,9 +5,8 @@
  * the keys as "fill in before deploying".
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import {
   findPlaceholders,
   hasDocumentationAddress,
@@ -16,7 +15,6 @@ import {
 } from "../infra/placeholders";
 import { evaluateProgram, type RecordedResource } from "../scripts/lib/mockRuntime";
 import { stackConfig, withDeployableValues } from "./mocks";
-import { npmRun } from "./cli";
 
 describe("findPlaceholders (pure)", () => {
   it.each([
@@ -131,12 +129,11 @@ describe("a real run refuses a stack holding examples", () => {
 });
 
 describe("the offline render keeps working on the example stack files", () => {
-  it("renders prod and lists the examples as 'fill in before deploying'", async () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-examples-")), "out");
-    const r = await npmRun("render", ["--stack", "prod", "--out", out]);
-    expect(r.code, r.stderr).toBe(0);
-    const line = r.stdout.split("\n").find((l) => l.startsWith("fill in before deploying: "));
-    expect(line, r.stdout).toBeDefined();
+  // The run's one prod render of the example stack file, by `npm run render` (test/globalSetup.ts).
+  it("renders prod and lists the examples as 'fill in before deploying'", () => {
+    const { dir: out, stdout } = inject("renders").prod;
+    const line = stdout.split("\n").find((l) => l.startsWith("fill in before deploying: "));
+    expect(line, stdout).toBeDefined();
     const listed = line!.slice("fill in before deploying: ".length).split(", ");
     expect(listed).toEqual(expect.arrayContaining(PROD_EXAMPLE_KEYS));
     expect(fs.existsSync(path.join(out, "resources.json"))).toBe(true);

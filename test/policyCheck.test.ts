@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { npmRun } from "./cli";
 import type { RenderDocument, RenderedResource } from "../scripts/lib/renderOutput";
 
@@ -19,16 +19,18 @@ let baseline: string;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-"));
-  const r = await npmRun("render", ["--stack", "prod", "--out", path.join(work, "prod")]);
-  expect(r.code, r.out).toBe(0);
-  prod = JSON.parse(fs.readFileSync(path.join(work, "prod", "resources.json"), "utf8")) as RenderDocument;
-  baseline = (await npmRun("policy:check", ["--render", path.join(work, "prod")])).stdout;
+  // The run's one prod render (test/globalSetup.ts); copies go to `work`.
+  const shared = inject("renders").prod.dir;
+  prod = JSON.parse(fs.readFileSync(path.join(shared, "resources.json"), "utf8")) as RenderDocument;
+  baseline = (await npmRun("policy:check", ["--render", shared])).stdout;
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe("npm run policy:check over the stacks", () => {
+  // dev through --stack (the command renders it itself), prod through --render of the run's prod render.
   it.each(["dev", "prod"])("the %s stack keeps every promise", async (stack) => {
-    const r = await npmRun("policy:check", ["--stack", stack]);
+    const args = stack === "dev" ? ["--stack", "dev"] : ["--render", inject("renders").prod.dir];
+    const r = await npmRun("policy:check", args);
     expect(r.stdout).toMatch(new RegExp(`^${stack}: (\\d+) of \\1 policies hold over \\d+ resources$`, "m"));
     expect(r.stdout).not.toContain("FAIL");
     expect(r.code, r.out).toBe(0);

@@ -7,11 +7,9 @@
  */
 import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { npmRun } from "./cli";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RenderDocument } from "../scripts/lib/renderOutput";
 import { evaluatePolicies, policies } from "../scripts/lib/policies";
 import { fromRender } from "../scripts/lib/policyCheck";
@@ -46,9 +44,7 @@ function options(protect: boolean, parent: string | null): any {
 }
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "policy-pack-"));
-  const r = await npmRun("render", ["--stack", "prod", "--out", work]);
-  expect(r.code, r.out).toBe(0);
+  work = inject("renders").prod.dir; // the run's one prod render (test/globalSetup.ts); read only
   prod = JSON.parse(fs.readFileSync(path.join(work, "resources.json"), "utf8")) as RenderDocument;
   pack = spawn(process.execPath, [require.resolve("tsx/cli"), "policy/index.ts"], {
     cwd: ROOT,
@@ -66,7 +62,6 @@ beforeAll(async () => {
 afterAll(() => {
   pack?.kill();
   client?.close();
-  fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("the CrossGuard pack over Pulumi's analyzer protocol", () => {

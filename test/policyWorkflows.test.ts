@@ -5,13 +5,13 @@
  * stack, drift issue), the Renovate managers find the real pins, and the preview comment fits GitHub.
  */
 import { CERT_MANAGER_CHART } from "../infra/kubernetes/certManagerPlan";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { toolPath } from "./tools";
+import { run, tool } from "./tools";
 import { npmRun } from "./cli";
 import { GITHUB_COMMENT_LIMIT, previewComment, previewSummary } from "../scripts/lib/prComment";
 import { CHART } from "../infra/monitoring/helmValues";
@@ -30,10 +30,10 @@ const runs = (job: Y) =>
     .join("\n");
 
 describe("actionlint", () => {
-  it("passes every workflow", () => {
-    const r = spawnSync(toolPath("actionlint"), ["-color=false"], { cwd: ROOT, encoding: "utf8" });
+  it("passes every workflow", async () => {
+    const r = await run(tool("actionlint"), ["-color=false"], { cwd: ROOT });
     expect(r.stdout + r.stderr).toBe("");
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(fs.readdirSync(WF).sort()).toEqual([
       "ci.yml",
       "deploy.yml",
@@ -44,16 +44,16 @@ describe("actionlint", () => {
     ]);
   });
 
-  it("fails a broken workflow, naming the problem (so the check above can fail)", () => {
+  it("fails a broken workflow, naming the problem (so the check above can fail)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
     const f = path.join(dir, "bad.yml");
     fs.writeFileSync(
       f,
       "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ matrix.nope }}\n",
     );
-    const r = spawnSync(toolPath("actionlint"), ["-color=false", f], { encoding: "utf8" });
+    const r = await run(tool("actionlint"), ["-color=false", f]);
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('property "nope" is not defined');
   });
 });

@@ -4,7 +4,7 @@
  * unhealthy. Each variant is its own `job` (the app name), so one Prometheus serves every case.
  * The Automation API is a fake stack that records what it is asked to do.
  */
-import { spawn, spawnSync, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -26,6 +26,7 @@ import {
 import { parseArgs } from "../scripts/lib/bluegreenArgs";
 import { npmRun } from "./cli";
 import { flipTargets } from "../infra/apps/blueGreenPlan";
+import { tool } from "./tools";
 
 const WINDOW_SECONDS = 20;
 const BUCKETS = ["0.1", "0.25", "0.5", "1", "2", "5", "10", "+Inf"];
@@ -163,13 +164,9 @@ function deps(app: AppConfig, stack: AutomationStack, log: string[]): CommandDep
 }
 
 beforeAll(async () => {
-  const version = spawnSync("prometheus", ["--version"], { encoding: "utf8" });
-  if (version.error || version.status !== 0) {
-    throw new Error(
-      "the `prometheus` binary is not on PATH (this test never skips): install it, e.g. `apt-get install prometheus` " +
-        "on Debian/Ubuntu, or put the binary from https://prometheus.io/download/ on PATH",
-    );
-  }
+  // .bin/prometheus at the chart's version (never a system copy); tool() throws "run npm run tools" when it
+  // is missing: this test never skips.
+  const prometheusBin = tool("prometheus");
   const started = Date.now();
   exporter = http.createServer((req, res) => {
     if (req.url !== "/metrics") {
@@ -198,7 +195,7 @@ beforeAll(async () => {
   const port = await freePort();
   promUrl = `http://127.0.0.1:${port}`;
   prom = spawn(
-    "prometheus",
+    prometheusBin,
     [
       `--config.file=${path.join(tmp, "prometheus.yml")}`,
       `--storage.tsdb.path=${path.join(tmp, "data")}`,

@@ -1,7 +1,6 @@
 // The alert and recording rules are data checked by tools: promtool validates and unit-tests the files as
 // they are, the loader enforces our conventions, and a PromQL parser proves the rules only read metrics
 // from the contract (docs/metrics.md) or recording rules we define.
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -24,7 +23,7 @@ import {
   type RuleLoadOptions,
 } from "../infra/monitoring/rules";
 import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
-import { toolPath } from "./tools";
+import { run, tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const RULES_DIR = path.join(ROOT, "rules");
@@ -65,14 +64,10 @@ const ruleTestFileNames = () =>
     .map((f) => path.join("rules", "tests", f));
 
 /** Runs the pinned promtool (.bin/promtool) from the repository root; a missing promtool fails, never skips. */
-function promtool(args: string[]): string {
-  try {
-    return execFileSync(toolPath("promtool"), args, { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (err.stdout === undefined && err.stderr === undefined) throw e;
-    throw new Error(`promtool ${args.join(" ")} failed:\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
-  }
+async function promtool(args: string[]): Promise<string> {
+  const r = await run(tool("promtool"), args, { cwd: ROOT, timeoutMs: 230_000 });
+  if (r.code !== 0) throw new Error(`promtool ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
 }
 
 function allRules(files: readonly LoadedRuleFile[]) {
@@ -144,8 +139,8 @@ function dashboardUidsOnDisk(): Set<string> {
 }
 
 describe("rule files under promtool", () => {
-  it("pass `promtool check rules`", () => {
-    const out = promtool(["check", "rules", ...ruleFileNames()]);
+  it("pass `promtool check rules`", async () => {
+    const out = await promtool(["check", "rules", ...ruleFileNames()]);
     expect(out).toContain("SUCCESS");
   });
 
@@ -153,8 +148,8 @@ describe("rule files under promtool", () => {
   // hours) take tens of seconds on a loaded machine, hence the timeout.
   it.each(ruleTestFileNames())(
     "pass the promtool unit tests of %s (alerts fire at the `for` boundary, not before)",
-    (file) => {
-      const out = promtool(["test", "rules", file]);
+    async (file) => {
+      const out = await promtool(["test", "rules", file]);
       expect(out).toContain("SUCCESS");
       expect(out).not.toContain("FAILED");
     },

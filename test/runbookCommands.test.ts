@@ -6,12 +6,10 @@
  * test/runbookCheck.ts turns it into a cluster model and checks each command against it.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { RenderDocument } from "../scripts/lib/renderOutput";
 import { ROOT } from "./mocks";
-import { npmRun } from "./cli";
 import {
   checkRunbooks,
   type ClusterModel,
@@ -36,9 +34,7 @@ function runbooks(): { file: string; text: string }[] {
 
 let model: ClusterModel;
 beforeAll(async () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "runbook-render-")), "prod");
-  const r = await npmRun("render", ["--stack", "prod", "--out", out]);
-  if (r.code !== 0) throw new Error(`render failed (${r.code}):\n${r.out}`);
+  const out = inject("renders").prod.dir; // the run's one prod render (test/globalSetup.ts)
   const doc = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as RenderDocument;
   model = clusterModel(doc);
 });

@@ -23,7 +23,7 @@ import { counterSum } from "../scripts/lib/smoke";
 import type { StackConfig } from "../infra/config";
 import { ROOT } from "./mocks";
 import { npmRun } from "./cli";
-import { toolPath } from "./tools";
+import { tool } from "./tools";
 
 const HOST = "127.0.0.1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,8 +168,8 @@ let caFile = "";
 let heartbeats = 0;
 
 beforeAll(async () => {
-  const prometheusBin = toolPath("prometheus");
-  const alertmanagerBin = toolPath("alertmanager");
+  const prometheusBin = tool("prometheus");
+  const alertmanagerBin = tool("alertmanager");
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-"));
 
   // A throwaway CA and a certificate for 127.0.0.1 signed by it: the "valid TLS" of the public URL is

@@ -17,6 +17,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { tool } from "./tools";
 import { loadRuleFiles, type LoadedRuleFile } from "../../infra/monitoring/rules";
 import {
   groupCosts,
@@ -81,12 +82,6 @@ const SLOTH_SPEC = {
 
 /** Our SLO groups (rules/slo.yaml): what Sloth's output replaces. */
 const OUR_SLO_GROUPS = ["agent-slo-availability", "agent-slo-latency", "agent-slo-budget"];
-
-function tool(root: string, name: string): string {
-  const file = path.join(root, ".bin", name);
-  if (!fs.existsSync(file)) throw new Error(`${name} not found at ${file}: run \`npm run tools\``);
-  return file;
-}
 
 /**
  * The version of `module` a Go binary was built from, read from its build info (`go version -m`). A
@@ -174,9 +169,9 @@ function total(costs: readonly GroupCost[]): { perEvaluation: number; perHour: n
 
 /** Runs benchmark (c) and prints its figures. */
 export async function benchRuleCost(root: string): Promise<void> {
-  const promtool = tool(root, "promtool");
-  const prometheus = tool(root, "prometheus");
-  const sloth = tool(root, "sloth");
+  const promtool = tool("promtool");
+  const prometheus = tool("prometheus");
+  const sloth = tool("sloth");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rule-bench-"));
   let child: ChildProcess | undefined;
   try {
