@@ -11,6 +11,5 @@ export default defineConfig({
     hookTimeout: 180_000,
     pool: "forks",
     fileParallelism: false,
-    globalSetup: ["test/globalSetup.ts"],
   },
 });

@@ -80,6 +80,10 @@ describe("workflows keep the pipeline's promises", () => {
     expect(fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8")).not.toContain("npm audit");
     expect(runs(ci.jobs.test)).toContain("npm run tools");
     expect(runs(ci.jobs.test)).toContain("--coverage");
+    expect(runs(ci.jobs.test)).toContain("npm run test:drill");
+    const binCache = steps(ci.jobs.test).find((s) => String(s.uses).startsWith("actions/cache@"));
+    expect(binCache?.with.path).toBe(".bin");
+    expect(binCache?.with.key).toContain("hashFiles('tools/go.sum'");
     expect(
       steps(ci.jobs.test).find((s) => String(s.uses).startsWith("actions/upload-artifact"))?.with.path,
     ).toBe("coverage/");

@@ -3,7 +3,6 @@
  * secrets: the contract of resources.json, every Kubernetes object valid against its schema, and no secret
  * value anywhere in the output.
  */
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -11,6 +10,7 @@ import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import { validateManifest } from "./schemas";
+import { run } from "./tools";
 import { isKubernetesObject, type RenderDocument } from "../scripts/lib/renderOutput";
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
@@ -24,15 +24,13 @@ function fixtureStackFile(stack: string, dir: string): string {
   return file;
 }
 
-function render(stack: string, out: string, configFile?: string): string {
+async function render(stack: string, out: string, configFile?: string): Promise<string> {
   // The command `npm run render` runs.
   const args = [path.join(ROOT, "scripts/run.cjs"), "render", "--stack", stack, "--out", out];
   if (configFile) args.push("--config", configFile);
-  return execFileSync(process.execPath, args, {
-    cwd: ROOT,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const r = await run(process.execPath, args, { cwd: ROOT, timeoutMs: 180_000 });
+  if (r.code !== 0) throw new Error(`render --stack ${stack} failed (${r.code}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
 }
 
 function walk(dir: string): string[] {
@@ -46,10 +44,10 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
   let out: string;
   let stdout: string;
   let doc: RenderDocument;
-  beforeAll(() => {
+  beforeAll(async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `render-${stack}-`));
     out = path.join(tmp, "out");
-    stdout = render(stack, out, fixtureStackFile(stack, tmp));
+    stdout = await render(stack, out, fixtureStackFile(stack, tmp));
     doc = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as RenderDocument;
   });
 
@@ -148,17 +146,14 @@ function projectCopy(): string {
   return dir;
 }
 
-function renderIn(dir: string): { status: number; stderr: string; out: string } {
+async function renderIn(dir: string): Promise<{ status: number; stderr: string; out: string }> {
   const out = path.join(dir, "out");
-  const r = spawnSync(
+  const r = await run(
     process.execPath,
     [path.join(dir, "scripts/run.cjs"), "render", "--stack", "prod", "--out", out],
-    {
-      cwd: dir,
-      encoding: "utf8",
-    },
+    { cwd: dir, timeoutMs: 180_000 },
   );
-  return { status: r.status ?? -1, stderr: r.stderr, out };
+  return { status: r.code, stderr: r.stderr, out };
 }
 
 describe("render refuses broken monitoring content (nothing written, file and fix named)", () => {
@@ -182,10 +177,10 @@ describe("render refuses broken monitoring content (nothing written, file and fi
       (dir: string) => fs.writeFileSync(path.join(dir, "dashboards/cost/cost.json"), '{ "uid": "cost", '),
       /dashboards\/cost\/cost\.json.*line 1/s,
     ],
-  ])("%s", (_name, breakIt, message) => {
+  ])("%s", async (_name, breakIt, message) => {
     const dir = projectCopy();
     breakIt(dir);
-    const r = renderIn(dir);
+    const r = await renderIn(dir);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(fs.existsSync(path.join(r.out, "resources.json"))).toBe(false);

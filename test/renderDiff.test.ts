@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { diffRenders, propertyChanges, summaryLine, toMarkdown } from "../scripts/lib/renderDiff";
 import { unifiedDiff } from "../scripts/lib/lineDiff";
 import type { RenderDocument, RenderedResource } from "../scripts/lib/renderOutput";
-import { spawnSync } from "child_process";
 import { npmRun } from "./cli";
+import { run } from "./tools";
 
 const res = (name: string, inputs: unknown, protect = false, type = "t:m:R"): RenderedResource => ({
   type,
@@ -278,7 +278,7 @@ describe("npm run render:diff", () => {
     }
   });
 
-  it("exits 0 when the reader closes the pipe early (`| head`, as .ci/run does)", () => {
+  it("exits 0 when the reader closes the pipe early (`| head`, as .ci/run does)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-diff-pipe-"));
     try {
       // Well over the 64 KiB pipe buffer, so the writer sees the closed pipe.
@@ -292,10 +292,10 @@ describe("npm run render:diff", () => {
         fs.writeFileSync(path.join(dir, side, "resources.json"), JSON.stringify(doc("dev", many(v))));
       }
       const cmd = `set -o pipefail; npm run -s render:diff -- "${dir}/base" "${dir}/head" | head -n 3`;
-      const r = spawnSync("bash", ["-c", cmd], { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
+      const r = await run("bash", ["-c", cmd], { cwd: path.resolve(__dirname, "..") });
       expect(r.stderr).not.toContain("EPIPE");
       expect(r.stdout.split("\n")[0]).toBe("### Render diff: dev");
-      expect(r.status).toBe(0);
+      expect(r.code).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
