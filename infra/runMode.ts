@@ -1,6 +1,6 @@
 /**
  * How the program is being evaluated. Under `pulumi preview`/`up` nothing sets this; the offline render
- * (scripts/lib/mockRuntime.ts in "render" mode) marks its evaluation so the program can tell the example
+ * (cli/shared/mockRuntime.ts in "render" mode) marks its evaluation so the program can tell the example
  * stack files it renders apart from a stack about to be deployed.
  *
  * A flag on `globalThis` (not a module variable, not an environment variable): the render loads the program

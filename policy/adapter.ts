@@ -1,10 +1,10 @@
 /**
- * Adapts the pure checks (scripts/lib/policies/) to @pulumi/policy's policy objects (API:
+ * Adapts the pure checks (policy/policies/) to @pulumi/policy's policy objects (API:
  * node_modules/@pulumi/policy/policy.d.ts, v1.21.0). Kept apart from index.ts, which only builds the pack,
  * so tests can drive these functions with plain argument objects.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { policies, type PolicyContext, type PolicyResource } from "../scripts/lib/policies";
+import { policies, type PolicyContext, type PolicyResource } from "./policies";
 
 /** Settings of no-public-loadbalancer (policy config: `--policy-pack-config policy/config.<stack>.json`). */
 export interface LoadBalancerConfig {

@@ -1,7 +1,7 @@
 /**
  * The platform's CrossGuard pack: every promise is mandatory, so `pulumi preview --policy-pack policy`
  * (and `pulumi up`) fails when one is broken. The checks are the pure functions in
- * scripts/lib/policies/, the same ones `npm run policy:check` runs over the offline render.
+ * policy/policies/, the same ones `npm run policy:check` runs over the offline render.
  */
 import { PolicyPack } from "@pulumi/policy";
 import { crossGuardPolicies } from "./adapter";

@@ -10,7 +10,7 @@ import { KeyVault, generatedPassword } from "../infra/azure/keyVault";
 import { WorkloadIdentity } from "../infra/azure/workloadIdentity";
 import { AksCluster } from "../infra/azure/aks";
 import { evaluateComponents, stackConfig, type StackRun } from "./mocks";
-import { redact } from "../scripts/lib/mockRuntime";
+import { redact } from "../cli/shared/mockRuntime";
 
 const prod = parseStackConfig(stackConfig("prod").config);
 const common = {

@@ -13,7 +13,7 @@ import {
   STATE_SKU,
   type AzureState,
   type BootstrapArgs,
-} from "../scripts/lib/bootstrapState";
+} from "../cli/bootstrap/bootstrapState";
 import { npmRun } from "./cli";
 
 const ARGS: BootstrapArgs = {

@@ -1,6 +1,6 @@
 /**
  * Runs a command the way users type it: `npm run -s <script> -- <args>` from the repository root, so a test
- * covers package.json, the esbuild launcher (scripts/run.cjs) and the entry's own top level — a command once
+ * covers package.json, the esbuild launcher (cli/run.cjs) and the entry's own top level — a command once
  * printed nothing and exited 0 for every argument while tests that imported its module passed.
  */
 import { execFile } from "child_process";

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configSchema, parseStackConfig } from "../infra/config";
-import type { RecordedResource } from "../scripts/lib/mockRuntime";
+import type { RecordedResource } from "../cli/shared/mockRuntime";
 import { evaluateStack, ROOT, stackConfig } from "./mocks";
 
 /** Runs the whole program with a bad override; returns the error and what was registered before it. */

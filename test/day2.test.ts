@@ -11,7 +11,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateStack, type StackRun } from "./mocks";
-import type { RecordedResource } from "../scripts/lib/mockRuntime";
+import type { RecordedResource } from "../cli/shared/mockRuntime";
 
 /** Paths (a.b[0].c) where two input trees differ. */
 function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {

@@ -1,4 +1,4 @@
-// The rebuild orchestration (scripts/lib/drRebuild.ts) with a fake workspace standing in for the Pulumi
+// The rebuild orchestration (cli/dr/drRebuild.ts) with a fake workspace standing in for the Pulumi
 // Automation API: the order of the steps, what stops it, and that the smoke check runs last. The command
 // line is tested through the npm script users type (`npm run -s dr:rebuild -- …`).
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import {
   type PreviewOutcome,
   type RebuildDeps,
   type UpOutcome,
-} from "../scripts/lib/drRebuild";
+} from "../cli/dr/drRebuild";
 import { stackConfig } from "./mocks";
 import { npmRun } from "./cli";
 

@@ -12,8 +12,8 @@ import {
   type ExistingState,
   type RecordedResource,
   unwrapSecrets,
-} from "../scripts/lib/mockRuntime";
-import { readStackConfig } from "../scripts/lib/stackFile";
+} from "../cli/shared/mockRuntime";
+import { readStackConfig } from "../cli/shared/stackFile";
 import { findPlaceholders, isPlaceholderUuid } from "../infra/placeholders";
 
 export const ROOT = path.resolve(__dirname, "..");

@@ -13,7 +13,7 @@ import {
   hasExampleHost,
   isPlaceholderUuid,
 } from "../infra/placeholders";
-import { evaluateProgram, type RecordedResource } from "../scripts/lib/mockRuntime";
+import { evaluateProgram, type RecordedResource } from "../cli/shared/mockRuntime";
 import { stackConfig, withDeployableValues } from "./mocks";
 
 describe("findPlaceholders (pure)", () => {

@@ -10,7 +10,7 @@ import {
   type StackPolicy,
   evaluatePolicies,
   policies,
-} from "../scripts/lib/policies";
+} from "../policy/policies";
 import { crossGuardPolicies } from "../policy/adapter";
 
 const render: PolicyContext = { secretMarkers: true, allowPublicLoadBalancers: [] };

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { npmRun } from "./cli";
-import type { RenderDocument, RenderedResource } from "../scripts/lib/renderOutput";
+import type { RenderDocument, RenderedResource } from "../cli/shared/renderOutput";
 
 type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -203,7 +203,7 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
 
 describe("a prod render broken in one promise fails naming the policy and the resource", () => {
   it("covers every policy of the set", async () => {
-    const { policies } = await import("../scripts/lib/policies");
+    const { policies } = await import("../policy/policies");
     expect(new Set(breaks.map(([p]) => p))).toEqual(new Set(policies.map((p) => p.name)));
   });
 

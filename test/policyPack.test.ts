@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { RenderDocument } from "../scripts/lib/renderOutput";
-import { evaluatePolicies, policies } from "../scripts/lib/policies";
-import { fromRender } from "../scripts/lib/policyCheck";
+import type { RenderDocument } from "../cli/shared/renderOutput";
+import { evaluatePolicies, policies } from "../policy/policies";
+import { fromRender } from "../cli/policy-check/policyCheck";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");

@@ -13,7 +13,7 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { run, tool } from "./tools";
 import { npmRun } from "./cli";
-import { GITHUB_COMMENT_LIMIT, previewComment, previewSummary } from "../scripts/lib/prComment";
+import { GITHUB_COMMENT_LIMIT, previewComment, previewSummary } from "../cli/preview-comment/prComment";
 import { CHART } from "../infra/monitoring/helmValues";
 import { BLACKBOX_CHART } from "../infra/monitoring/blackbox";
 import { EXPORTER_IMAGES } from "../infra/data/exporters";

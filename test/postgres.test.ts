@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateComponents, stackConfig, type StackRun, SEEDED_OBJECT_ID } from "./mocks";
-import { isSecretWrapper } from "../scripts/lib/mockRuntime";
+import { isSecretWrapper } from "../cli/shared/mockRuntime";
 import { parseStackConfig } from "../infra/config";
 import { postgresPlan } from "../infra/data/postgresPlan";
 

@@ -22,8 +22,8 @@ import {
   rollbackCommand,
   statusCommand,
   type CommandDeps,
-} from "../scripts/lib/promotionGate";
-import { parseArgs } from "../scripts/lib/bluegreenArgs";
+} from "../cli/bluegreen/promotionGate";
+import { parseArgs } from "../cli/bluegreen/args";
 import { npmRun } from "./cli";
 import { flipTargets } from "../infra/apps/blueGreenPlan";
 import { tool } from "./tools";

@@ -17,7 +17,7 @@ import {
   type RecoveryConfig,
   type RecoveryContext,
 } from "../infra/recovery";
-import type { RecordedResource } from "../scripts/lib/mockRuntime";
+import type { RecordedResource } from "../cli/shared/mockRuntime";
 import { evaluateStack, stackConfig } from "./mocks";
 
 const NOW = new Date("2026-12-02T01:00:00Z");

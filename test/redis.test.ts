@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { evaluateComponents, type StackRun } from "./mocks";
-import { isSecretWrapper } from "../scripts/lib/mockRuntime";
+import { isSecretWrapper } from "../cli/shared/mockRuntime";
 import { redisAddress, redisPasswordMap } from "../infra/data/redis";
 
 const FAKE_KEY = "SeededRedisPrimaryKey0123456789abcdef=";
 const keyCalls: pulumi.Output<{ clusterName: string; databaseName: string; resourceGroupName: string }>[] =
   [];
 
-// scripts/lib/mockRuntime.ts has no mock for this invoke (yet); answer it here with a recognisable key
+// cli/shared/mockRuntime.ts has no mock for this invoke (yet); answer it here with a recognisable key
 // and record what it was asked for.
 vi.mock("@pulumi/azure-native/redisenterprise", async (importOriginal) => {
   const real = await importOriginal<typeof import("@pulumi/azure-native/redisenterprise")>();

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import { validateManifest } from "./schemas";
 import { run } from "./tools";
-import { isKubernetesObject, type RenderDocument } from "../scripts/lib/renderOutput";
+import { isKubernetesObject, type RenderDocument } from "../cli/shared/renderOutput";
 
 /** A copy of Pulumi.<stack>.yaml with known plaintext values for the secret keys. */
 function fixtureStackFile(stack: string, dir: string): string {
@@ -26,7 +26,7 @@ function fixtureStackFile(stack: string, dir: string): string {
 
 async function render(stack: string, out: string, configFile?: string): Promise<string> {
   // The command `npm run render` runs.
-  const args = [path.join(ROOT, "scripts/run.cjs"), "render", "--stack", stack, "--out", out];
+  const args = [path.join(ROOT, "cli/run.cjs"), "render", "--stack", stack, "--out", out];
   if (configFile) args.push("--config", configFile);
   const r = await run(process.execPath, args, { cwd: ROOT, timeoutMs: 180_000 });
   if (r.code !== 0) throw new Error(`render --stack ${stack} failed (${r.code}):\n${r.stdout}${r.stderr}`);
@@ -119,8 +119,8 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
 });
 
 describe("render CLI errors", () => {
-  it("names the missing stack file", () => {
-    expect(() => render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).toThrow(
+  it("names the missing stack file", async () => {
+    await expect(render("staging", fs.mkdtempSync(path.join(os.tmpdir(), "r-")))).rejects.toThrow(
       /Pulumi\.staging\.yaml does not exist/,
     );
   });
@@ -131,7 +131,8 @@ function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-broken-"));
   for (const entry of [
     "infra",
-    "scripts",
+    "cli",
+    "policy",
     "rules",
     "dashboards",
     "docs",
@@ -150,7 +151,7 @@ async function renderIn(dir: string): Promise<{ status: number; stderr: string; 
   const out = path.join(dir, "out");
   const r = await run(
     process.execPath,
-    [path.join(dir, "scripts/run.cjs"), "render", "--stack", "prod", "--out", out],
+    [path.join(dir, "cli/run.cjs"), "render", "--stack", "prod", "--out", out],
     { cwd: dir, timeoutMs: 180_000 },
   );
   return { status: r.code, stderr: r.stderr, out };

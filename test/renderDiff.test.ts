@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { diffRenders, propertyChanges, summaryLine, toMarkdown } from "../scripts/lib/renderDiff";
-import { unifiedDiff } from "../scripts/lib/lineDiff";
-import type { RenderDocument, RenderedResource } from "../scripts/lib/renderOutput";
+import { diffRenders, propertyChanges, summaryLine, toMarkdown } from "../cli/diff/renderDiff";
+import { unifiedDiff } from "../cli/diff/lineDiff";
+import type { RenderDocument, RenderedResource } from "../cli/shared/renderOutput";
 import { npmRun } from "./cli";
 import { run } from "./tools";
 

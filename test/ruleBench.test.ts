@@ -1,4 +1,4 @@
-// The pure parts of the rule-cost benchmark (scripts/lib/ruleBench.ts). The measurement itself needs
+// The pure parts of the rule-cost benchmark (cli/bench/ruleBench.ts). The measurement itself needs
 // prometheus, promtool and sloth and runs in `npm run bench -- rules`.
 import * as path from "path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import {
   timestamps,
   writeOpenMetrics,
   type BenchGroup,
-} from "../scripts/lib/ruleBench";
+} from "../cli/bench/ruleBench";
 
 const ours: BenchGroup[] = loadRuleFiles(path.resolve(__dirname, "..", "rules"), {
   grafanaUrl: "https://grafana.example.com",

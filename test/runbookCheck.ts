@@ -11,7 +11,7 @@
  * Placeholders (`<namespace>`, `<color>`) and shell variables (`$LIVE`) match any name, but a name around
  * them must still fit something real: `deploy/agent-api-<color>` needs a Deployment `agent-api-…`.
  */
-import { HELM_RELEASE, type RenderDocument } from "../scripts/lib/renderOutput";
+import { HELM_RELEASE, type RenderDocument } from "../cli/shared/renderOutput";
 
 // ---------------------------------------------------------------------------------------------------------
 // Cluster model

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { RenderDocument } from "../scripts/lib/renderOutput";
+import type { RenderDocument } from "../cli/shared/renderOutput";
 import { ROOT } from "./mocks";
 import {
   checkRunbooks,

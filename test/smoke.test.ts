@@ -19,7 +19,7 @@ import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertmanagerConfig, redirectReceivers } from "../infra/monitoring/alertmanager";
 import { loadRuleFiles, ruleConstants } from "../infra/monitoring/rules";
-import { counterSum } from "../scripts/lib/smoke";
+import { counterSum } from "../cli/smoke/smoke";
 import type { StackConfig } from "../infra/config";
 import { ROOT } from "./mocks";
 import { npmRun } from "./cli";

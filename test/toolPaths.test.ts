@@ -1,7 +1,7 @@
 /**
- * The pinned tools are found only through `.bin/` (scripts/lib/tools.ts). A spawn of a bare `prometheus`
+ * The pinned tools are found only through `.bin/` (cli/shared/tools.ts). A spawn of a bare `prometheus`
  * once passed here because the machine had a system copy, and failed on a clean one; this test fails on any
- * file under test/, scripts/, .github/ or .ci/ that runs one of the tools by its bare name.
+ * file under test/, cli/, scripts/, .github/ or .ci/ that runs one of the tools by its bare name.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -76,7 +76,7 @@ describe("tools run only from .bin/", () => {
     expect(bareToolSpawns("tools.sh", '  case "$name" in\n    actionlint | sloth)\n')).toEqual([]);
   });
 
-  it("no file under test/, scripts/, .github/ or .ci/ spawns a bare tool name", () => {
+  it("no file under test/, cli/, scripts/, .github/ or .ci/ spawns a bare tool name", () => {
     const files = [
       ...filesUnder(path.join(ROOT, "test"), (f) => f.endsWith(".ts") && !f.endsWith("toolPaths.test.ts")),
       ...filesUnder(path.join(ROOT, "scripts"), (f) => /\.(ts|cjs|mjs|js|sh)$/.test(f)),

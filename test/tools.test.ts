@@ -89,7 +89,7 @@ describe("the built tools in .bin/ report the pinned versions", () => {
 });
 
 // sloth is built only for the bench (`npm run tools -- sloth`); the bench prints the module version Go
-// recorded in the binary it ran (scripts/lib/ruleCostRun.ts), and its pin is checked above.
+// recorded in the binary it ran (cli/bench/ruleCostRun.ts), and its pin is checked above.
 describe("npm run tools", () => {
   it("reuses what is already built at the pinned version, one line per tool, through the npm script users type", async () => {
     const r = await npmRun("tools", [], { timeoutMs: 120_000 });

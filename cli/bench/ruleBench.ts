@@ -1,6 +1,6 @@
 // Pure parts of the rule-cost benchmark (`npm run bench`): the synthetic agent-api history as OpenMetrics
 // text, the recorded series that rule windows read, and the bookkeeping of Prometheus' query statistics.
-// No process is started here; scripts/bench.ts wires these to promtool, prometheus and sloth.
+// No process is started here; cli/bench/main.ts wires these to promtool, prometheus and sloth.
 import { parser } from "@prometheus-io/lezer-promql";
 
 /** A rule as Prometheus loads it (plain rule-file format). */
@@ -89,7 +89,7 @@ export function podSeries(index: number, pods: number): SyntheticSeries[] {
 /**
  * Recording rules whose output another rule reads through a range selector (`x[1d]`): their stored
  * history is what long windows cost, so the benchmark must hold it. Returned with the labels the rule
- * adds (the rules read here aggregate to no labels of their own; scripts/lib/ruleCostRun.ts checks that).
+ * adds (the rules read here aggregate to no labels of their own; cli/bench/ruleCostRun.ts checks that).
  * One record name may be written by several rules that differ in their labels (Sloth writes
  * `slo:sli_error:ratio_rate5m` once per SLO, told apart by `sloth_slo`): every one of them is returned.
  */

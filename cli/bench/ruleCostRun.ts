@@ -17,7 +17,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { tool } from "./tools";
+import { tool } from "../shared/tools";
 import { loadRuleFiles, type LoadedRuleFile } from "../../infra/monitoring/rules";
 import {
   groupCosts,

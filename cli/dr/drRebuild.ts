@@ -9,7 +9,7 @@
  *   5. update (pulumi up), then record recovery.completedAt
  *   6. smoke check — last, on the rebuilt platform
  *
- * scripts/drRebuild.ts wires these interfaces to the Pulumi Automation API (LocalWorkspace) and to the
+ * cli/dr/main.ts wires these interfaces to the Pulumi Automation API (LocalWorkspace) and to the
  * smoke check; --offline replaces steps 3-6 with the offline render.
  */
 import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS } from "../../infra/config";

@@ -2,8 +2,14 @@
  * Pure parts of `npm run policy:check`: reading a render into policy resources, reading the policy config
  * (the same JSON file `pulumi preview --policy-pack-config` takes), and the report.
  */
-import type { RenderDocument } from "./renderOutput";
-import { type Finding, type PolicyContext, type PolicyResource, SECRET, policies } from "./policies";
+import type { RenderDocument } from "../shared/renderOutput";
+import {
+  type Finding,
+  type PolicyContext,
+  type PolicyResource,
+  SECRET,
+  policies,
+} from "../../policy/policies";
 
 /** A render's resources as the policies see them (custom resources only: components have no inputs). */
 export function fromRender(doc: RenderDocument): PolicyResource[] {

@@ -5,12 +5,12 @@
  *
  * Creates (idempotently) the Pulumi state backend and the azurekeyvault secrets provider, with the Azure
  * CLI the README's flow already uses (`az login` first), and prints the `pulumi login` and
- * `--secrets-provider` to use. The steps live in scripts/lib/bootstrapState.ts.
+ * `--secrets-provider` to use. The steps live in cli/bootstrap/bootstrapState.ts.
  * Command reference: learn.microsoft.com/cli/azure (group, storage account, storage account
  * blob-service-properties, storage container-rm, keyvault, keyvault key, role assignment).
  */
 import { execFile } from "child_process";
-import { bootstrap, STATE_SKU, type AzureState, type BootstrapArgs } from "./lib/bootstrapState";
+import { bootstrap, STATE_SKU, type AzureState, type BootstrapArgs } from "./bootstrapState";
 
 const USAGE =
   "usage: npm run bootstrap:state -- --location <region> --account <storage account> --vault <key vault>\n" +
@@ -351,7 +351,7 @@ async function main(): Promise<void> {
   for (const l of lines) console.log(l);
 }
 
-// Unconditional: under scripts/run.cjs `require.main === module` is false (the bluegreen bug).
+// Unconditional: under cli/run.cjs `require.main === module` is false (the bluegreen bug).
 main().then(
   () => process.exit(0),
   (e: unknown) => {

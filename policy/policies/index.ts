@@ -1,6 +1,6 @@
 /**
  * The platform's policy set and one pure runner over a list of resources. policy/index.ts wraps the same
- * list as a CrossGuard pack; scripts/policyCheck.ts runs it over a render.
+ * list as a CrossGuard pack; cli/policy-check/main.ts runs it over a render.
  */
 import { azureResourcePolicies } from "./azure";
 import { kubernetesResourcePolicies } from "./kubernetes";

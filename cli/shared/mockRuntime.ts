@@ -259,7 +259,7 @@ function mocks(
             throw Object.assign(new Error(message), { details: message });
           }
           throw new Error(
-            `mockRuntime: no mock for invoke ${args.token}; add one in scripts/lib/mockRuntime.ts`,
+            `mockRuntime: no mock for invoke ${args.token}; add one in cli/shared/mockRuntime.ts`,
           );
         }
       }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints ratios measured in one run (median of N runs each), so the machine's speed
  * cancels out:
- *   (a) offline render of prod (`node scripts/run.cjs render`) ÷ bare `node -e "require('@pulumi/pulumi')"`
+ *   (a) offline render of prod (`node cli/run.cjs render`) ÷ bare `node -e "require('@pulumi/pulumi')"`
  *       target ≤ 2
  *   (b) `tsc --noEmit` of the project ÷ `tsc` of a one-file program with the same imports  target ≤ 1.5
  *   (c) samples touched per evaluation of our SLO rule groups ÷ the same for Sloth's rules of the same two
@@ -12,9 +12,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { benchRuleCost } from "./lib/ruleCostRun";
+import { benchRuleCost } from "./ruleCostRun";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const bin = (n: string) => path.join(ROOT, "node_modules/.bin", n);
 
@@ -44,7 +44,7 @@ function programImports(): string[] {
       return e.isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
     });
   const specs = new Set<string>();
-  for (const dir of ["infra", "scripts", "test"]) {
+  for (const dir of ["infra", "cli", "policy", "test"]) {
     for (const f of files(path.join(ROOT, dir))) {
       for (const m of fs.readFileSync(f, "utf8").matchAll(/^import [^;]*? from "([^".][^"]*)";/gms))
         specs.add(m[1]!);
@@ -57,7 +57,7 @@ function buildBench(): void {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
   const bare = median(process.execPath, ["-e", "require('@pulumi/pulumi')"]);
   // What `npm run render` runs (minus npm's own start-up): transpile + evaluate + write.
-  const renderArgs = ["scripts/run.cjs", "render", "--stack", "prod", "--out", path.join(out, "render")];
+  const renderArgs = ["cli/run.cjs", "render", "--stack", "prod", "--out", path.join(out, "render")];
   const render = median(process.execPath, renderArgs);
 
   // The baseline: one file importing the same modules, type-checked with the same compiler options.

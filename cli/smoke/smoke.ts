@@ -27,7 +27,7 @@ import { parseStackConfig, type StackConfig } from "../../infra/config";
 import { EXPORTER_JOBS } from "../../infra/data/exporters";
 import { RECEIVERS } from "../../infra/monitoring/alertmanager";
 import { RELEASE } from "../../infra/monitoring/helmValues";
-import { readStackConfig } from "./stackFile";
+import { readStackConfig } from "../shared/stackFile";
 
 export interface SmokeEndpoints {
   prometheus: string;

@@ -4,11 +4,11 @@
  * resources.json, manifests/ and alertmanager.yaml; prints a summary. No CLI, credentials or network.
  */
 import * as path from "path";
-import { readStackConfig } from "./lib/stackFile";
-import { repoRoot } from "../infra/repoRoot";
-import { evaluateProgram } from "./lib/mockRuntime";
-import { summarize, writeRender } from "./lib/renderOutput";
-import { findPlaceholders } from "../infra/placeholders";
+import { readStackConfig } from "../shared/stackFile";
+import { repoRoot } from "../../infra/repoRoot";
+import { evaluateProgram } from "../shared/mockRuntime";
+import { summarize, writeRender } from "../shared/renderOutput";
+import { findPlaceholders } from "../../infra/placeholders";
 
 const USAGE = `usage: npm run render -- --stack <dev|prod> [--out <dir>] [--config <stack-file>]
 

@@ -1,10 +1,10 @@
 /**
  * `npm run preview:comment -- --stack <name> --log <file> --exit-code <n> --run-url <url>`: prints the
- * pull-request comment for one stack's `pulumi preview` (see scripts/lib/prComment.ts). Used by
+ * pull-request comment for one stack's `pulumi preview` (see cli/preview-comment/prComment.ts). Used by
  * .github/workflows/preview.yml, which edits the comment in place on every push.
  */
 import * as fs from "fs";
-import { previewComment } from "./lib/prComment";
+import { previewComment } from "./prComment";
 
 const USAGE = "usage: npm run preview:comment -- --stack <name> --log <file> --exit-code <n> --run-url <url>";
 

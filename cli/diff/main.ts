@@ -7,8 +7,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { diffRenders, toMarkdown } from "./lib/renderDiff";
-import type { RenderDocument } from "./lib/renderOutput";
+import { diffRenders, toMarkdown } from "./renderDiff";
+import type { RenderDocument } from "../shared/renderOutput";
 
 const USAGE = "usage: npm run render:diff -- <base-dir> <head-dir> [--max-chars N] [--full-diff-url URL]";
 

@@ -4,7 +4,7 @@
  * the table, long or multi-line ones follow it as a unified diff inside a fold.
  */
 import { linesOf, unifiedDiff } from "./lineDiff";
-import type { RenderDocument, RenderedResource } from "./renderOutput";
+import type { RenderDocument, RenderedResource } from "../shared/renderOutput";
 
 export interface PropertyChange {
   path: string;

@@ -10,10 +10,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { repoRoot } from "../infra/repoRoot";
-import { evaluatePolicies } from "./lib/policies";
-import { contextFrom, fromRender, report, type PolicyConfigFile } from "./lib/policyCheck";
-import type { RenderDocument } from "./lib/renderOutput";
+import { repoRoot } from "../../infra/repoRoot";
+import { evaluatePolicies } from "../../policy/policies";
+import { contextFrom, fromRender, report, type PolicyConfigFile } from "./policyCheck";
+import type { RenderDocument } from "../shared/renderOutput";
 
 const USAGE = "usage: npm run policy:check -- (--stack <name> | --render <dir>) [--policy-config <file>]";
 
@@ -38,10 +38,10 @@ function parseArgs(argv: string[]): { stack?: string; render?: string; policyCon
 
 function renderStack(root: string, stack: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `policy-${stack}-`));
-  // Its own process: the render sets Pulumi's global mock runtime (scripts/lib/mockRuntime.ts).
+  // Its own process: the render sets Pulumi's global mock runtime (cli/shared/mockRuntime.ts).
   const r = spawnSync(
     process.execPath,
-    [path.join(root, "scripts/run.cjs"), "render", "--stack", stack, "--out", dir],
+    [path.join(root, "cli/run.cjs"), "render", "--stack", stack, "--out", dir],
     {
       cwd: root,
       encoding: "utf8",

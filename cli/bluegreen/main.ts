@@ -12,14 +12,14 @@
  *
  * Prometheus: --prometheus-url, else $PROMETHEUS_URL, else http://127.0.0.1:9090 (e.g. after
  * `kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090`).
- * The logic lives in scripts/lib/promotionGate.ts; this file only parses arguments and wires real I/O.
+ * The logic lives in cli/bluegreen/promotionGate.ts; this file only parses arguments and wires real I/O.
  */
-import { repoRoot } from "../infra/repoRoot";
+import { repoRoot } from "../../infra/repoRoot";
 import * as readline from "readline/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { parseStackConfig } from "../infra/config";
-import { readStackConfig } from "./lib/stackFile";
-import { parseArgs, USAGE } from "./lib/bluegreenArgs";
+import { parseStackConfig } from "../../infra/config";
+import { readStackConfig } from "../shared/stackFile";
+import { parseArgs, USAGE } from "./args";
 import {
   type CommandDeps,
   type ExitCode,
@@ -27,7 +27,7 @@ import {
   promoteCommand,
   rollbackCommand,
   statusCommand,
-} from "./lib/promotionGate";
+} from "./promotionGate";
 
 const ROOT = repoRoot();
 const COMMANDS = { status: statusCommand, promote: promoteCommand, rollback: rollbackCommand } as const;
@@ -60,7 +60,7 @@ async function main(): Promise<ExitCode> {
   return COMMANDS[args.command](deps);
 }
 
-// Runs unconditionally: under scripts/run.cjs (what `npm run bluegreen` uses) this file is loaded with
+// Runs unconditionally: under cli/run.cjs (what `npm run bluegreen` uses) this file is loaded with
 // require(), so a `require.main === module` guard was false and the command silently did nothing.
 main().then(
   (code) => process.exit(code),

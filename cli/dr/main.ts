@@ -10,25 +10,19 @@
  * Vault recovered with --recover-vault, else created anew), previews, updates and runs the smoke check,
  * through the Pulumi Automation API. --offline writes the offline render of that stack to --out (the same
  * contract as `npm run render`) and touches no cloud: the drill anyone can run.
- * The steps live in scripts/lib/drRebuild.ts; this file parses arguments and wires real I/O.
+ * The steps live in cli/dr/drRebuild.ts; this file parses arguments and wires real I/O.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { AZURE_REGIONS } from "../infra/config";
-import { repoRoot } from "../infra/repoRoot";
-import { readStackConfig } from "./lib/stackFile";
-import { evaluateProgram } from "./lib/mockRuntime";
-import { summarize, writeRender } from "./lib/renderOutput";
-import {
-  planRecoveryConfig,
-  rebuild,
-  RebuildError,
-  recoveryStackName,
-  type RebuildArgs,
-} from "./lib/drRebuild";
-import { runSmoke } from "./lib/smoke";
+import { AZURE_REGIONS } from "../../infra/config";
+import { repoRoot } from "../../infra/repoRoot";
+import { readStackConfig } from "../shared/stackFile";
+import { evaluateProgram } from "../shared/mockRuntime";
+import { summarize, writeRender } from "../shared/renderOutput";
+import { planRecoveryConfig, rebuild, RebuildError, recoveryStackName, type RebuildArgs } from "./drRebuild";
+import { runSmoke } from "../smoke/smoke";
 
 const USAGE =
   "usage: npm run dr:rebuild -- --from <stack> --region <region> [--restore-time <ISO time>] [--stack <name>]\n" +
@@ -190,7 +184,7 @@ async function main(): Promise<number> {
   return args.offline ? offlineDrill(root, args) : online(root, args);
 }
 
-// Unconditional: under scripts/run.cjs `require.main === module` is false (the bluegreen bug).
+// Unconditional: under cli/run.cjs `require.main === module` is false (the bluegreen bug).
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {

@@ -20,7 +20,7 @@ export interface PolicyResource {
 export interface PolicyContext {
   /**
    * True when secret values reach the check as the marker "[secret]" (the offline render, see
-   * scripts/lib/mockRuntime.ts `redact`). Under CrossGuard they do not: @pulumi/policy 1.21.0 deserializes
+   * cli/shared/mockRuntime.ts `redact`). Under CrossGuard they do not: @pulumi/policy 1.21.0 deserializes
    * resource properties with secrets unwrapped to their plaintext before calling the policy
    * (node_modules/@pulumi/policy/server.js, `deserializeProperties(req.getProperties(), false)`), so there
    * a check cannot tell a secret from a plain string and only the structural rules apply.
@@ -57,7 +57,7 @@ export interface StackPolicy {
 
 export type PlatformPolicy = ResourcePolicy | StackPolicy;
 
-/** What the offline render writes for values only known after deployment (scripts/lib/mockRuntime.ts). */
+/** What the offline render writes for values only known after deployment (cli/shared/mockRuntime.ts). */
 export const UNKNOWN = "(known after apply)";
 /** What the offline render writes for secret values. */
 export const SECRET = "[secret]";

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Launcher for the command-line entry points: transpiles infra/ and scripts/ with esbuild (≈50 ms, no type
+// Launcher for the command-line entry points (cli/<command>/main.ts): transpiles infra/, cli/ and the pure
+// policies (policy/policies/) with esbuild (≈50 ms, no type
 // checking — `npm run typecheck` does that) into .build/ and runs the entry with plain node. Running the
 // render through tsx instead made every module load go through its hooks and doubled the render time
 // (see docs/benchmarks.md).
-//   usage: node scripts/run.cjs <render|diff|bluegreen> [args...]
+//   usage: node cli/run.cjs <command> [args...]
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -14,17 +15,17 @@ const root = path.resolve(__dirname, "..");
 const outdir = path.join(root, ".build", String(process.pid));
 const [entry, ...args] = process.argv.slice(2);
 const entries = {
-  render: "scripts/render.js",
-  diff: "scripts/diff.js",
-  bluegreen: "scripts/bluegreen.js",
-  "policy:check": "scripts/policyCheck.js",
-  "preview:comment": "scripts/previewComment.js",
-  "dr-rebuild": "scripts/drRebuild.js",
-  smoke: "scripts/smoke.js",
-  "bootstrap-state": "scripts/bootstrapState.js",
+  render: "cli/render/main.js",
+  diff: "cli/diff/main.js",
+  bluegreen: "cli/bluegreen/main.js",
+  "policy:check": "cli/policy-check/main.js",
+  "preview:comment": "cli/preview-comment/main.js",
+  "dr-rebuild": "cli/dr/main.js",
+  smoke: "cli/smoke/main.js",
+  "bootstrap-state": "cli/bootstrap/main.js",
 };
 if (!entries[entry]) {
-  console.error(`usage: node scripts/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
+  console.error(`usage: node cli/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
   process.exit(2);
 }
 
@@ -37,7 +38,11 @@ function tsFiles(dir) {
 
 process.on("exit", () => fs.rmSync(outdir, { recursive: true, force: true }));
 esbuild.buildSync({
-  entryPoints: [...tsFiles(path.join(root, "infra")), ...tsFiles(path.join(root, "scripts"))],
+  entryPoints: [
+    ...tsFiles(path.join(root, "infra")),
+    ...tsFiles(path.join(root, "cli")),
+    ...tsFiles(path.join(root, "policy", "policies")),
+  ],
   outdir,
   outbase: root,
   format: "cjs",

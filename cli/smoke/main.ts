@@ -1,11 +1,11 @@
 /**
- * `npm run smoke -- --stack <name> [URL flags]`: the post-deploy health check (scripts/lib/smoke.ts).
+ * `npm run smoke -- --stack <name> [URL flags]`: the post-deploy health check (cli/smoke/smoke.ts).
  * Prints a table; exits 0 when every check passed, 1 when any failed, 2 on bad usage.
  */
-import { repoRoot } from "../infra/repoRoot";
-import { runSmoke } from "./lib/smoke";
+import { repoRoot } from "../../infra/repoRoot";
+import { runSmoke } from "./smoke";
 
-// Unconditional: under scripts/run.cjs `require.main === module` is false (the bluegreen bug).
+// Unconditional: under cli/run.cjs `require.main === module` is false (the bluegreen bug).
 runSmoke(process.argv.slice(2), { root: repoRoot(), log: (l) => console.log(l) }).then(
   (code) => process.exit(code),
   (e: unknown) => {

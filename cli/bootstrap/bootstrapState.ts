@@ -5,7 +5,7 @@
  * take the key that decrypts its state with it).
  *
  * Idempotent: `planBootstrap` compares what exists with what should and returns only the missing steps;
- * `bootstrap` runs them through the `AzureState` interface (the az CLI in scripts/bootstrapState.ts, a fake
+ * `bootstrap` runs them through the `AzureState` interface (the az CLI in cli/bootstrap/main.ts, a fake
  * in test/bootstrapState.test.ts).
  */
 
