@@ -23,10 +23,23 @@ const entries = {
   "dr-rebuild": "cli/dr/main.js",
   smoke: "cli/smoke/main.js",
   "bootstrap-state": "cli/bootstrap/main.js",
+  bench: "cli/bench/main.js",
 };
 if (!entries[entry]) {
   console.error(`usage: node cli/run.cjs <${Object.keys(entries).join("|")}> [args...]`);
   process.exit(2);
+}
+
+// `--help`/`-h` anywhere: print the command's usage (cli/<command>/usage.ts, a module without imports) and
+// exit 0, before the program or any library is transpiled or loaded, so help is instant and works even when
+// the rest would fail.
+if (args.includes("--help") || args.includes("-h")) {
+  const usageFile = path.join(root, path.dirname(entries[entry]), "usage.ts");
+  const { code } = esbuild.transformSync(fs.readFileSync(usageFile, "utf8"), { loader: "ts", format: "cjs" });
+  const mod = { exports: {} };
+  new Function("module", "exports", code)(mod, mod.exports);
+  console.log(mod.exports.USAGE);
+  process.exit(0);
 }
 
 function tsFiles(dir) {

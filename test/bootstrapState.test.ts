@@ -245,7 +245,7 @@ describe("npm run bootstrap:state (with a stand-in az)", () => {
 
   it("fails with usage when a required flag is missing", async () => {
     const r = await npmRun("bootstrap:state", ["--location", "westeurope"], { env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--account is required/);
   });
 });

@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { npmRun } from "./cli";
+import { colorOfService, statusCommand, type CommandDeps } from "../cli/bluegreen/promotionGate";
+import { parseStackConfig } from "../infra/config";
+import { stackConfig } from "./mocks";
 
 describe("npm run bluegreen", () => {
   it("prints usage for --help and exits 0", async () => {
@@ -14,10 +17,14 @@ describe("npm run bluegreen", () => {
     expect(r.stdout).toMatch(/rollback\s+switch traffic back/);
   });
 
-  it("rejects a missing command with usage and exit 1", async () => {
+  it("rejects a missing command, naming the three, with usage and exit 1", async () => {
     const r = await npmRun("bluegreen", []);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unknown command ""\nusage:/);
+    expect(r.stderr).toMatch(/^bluegreen: missing command: status, promote or rollback\n\nusage:/);
+    expect(r.stderr).not.toContain('""');
+    const typo = await npmRun("bluegreen", ["stauts", "--stack", "dev"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown command "stauts": status, promote or rollback/);
   });
 
   it("rejects a missing --stack instead of guessing one", async () => {
@@ -43,7 +50,19 @@ describe("npm run bluegreen", () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/stack prod: agent-api is live on (BLUE|GREEN)/);
     expect(r.stderr).toMatch(/cannot reach Prometheus at http:\/\/127\.0\.0\.1:9/);
-    expect(r.stderr).toMatch(/port-forward svc\/kube-prometheus-stack-prometheus 9090/);
+    // The user gave the URL: the hint is to check it, not to pass it.
+    expect(r.stderr).toContain("check the --prometheus-url you gave (is its port-forward still running?)");
+    expect(r.stderr).not.toMatch(/pass --prometheus-url/);
+  });
+
+  it("status without --prometheus-url says how to reach Prometheus", async () => {
+    const r = await npmRun("bluegreen", ["status", "--stack", "prod"], {
+      env: { PROMETHEUS_URL: "", KUBECONFIG: "/nonexistent/kubeconfig" },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /port-forward svc\/kube-prometheus-stack-prometheus 9090, or pass --prometheus-url/,
+    );
   });
 
   it("promote with an unreachable Prometheus refuses (the gate cannot be judged) and changes nothing", async () => {
@@ -58,5 +77,64 @@ describe("npm run bluegreen", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/cannot reach Prometheus/);
     expect(r.out).not.toMatch(/running pulumi up/);
+  });
+});
+
+describe("bluegreen status reads the live color from the cluster", () => {
+  const app = parseStackConfig(stackConfig("dev").config, "dev").app;
+  const deps = (liveColor?: CommandDeps["liveColor"]) => {
+    const log: string[] = [];
+    const d: CommandDeps = {
+      app,
+      stackName: "dev",
+      query: async () => 0,
+      openStack: async () => {
+        throw new Error("status never opens the stack");
+      },
+      log: (l) => log.push(l),
+      confirm: async () => false,
+      liveColor,
+    };
+    return { d, log };
+  };
+  const other = app.activeColor === "blue" ? "green" : "blue";
+
+  it("takes the color the live Service selects, and says when the stack file disagrees", async () => {
+    const { d, log } = deps(async () => other);
+    expect(await statusCommand(d)).toBe(0);
+    expect(log[0]).toBe(
+      `stack dev: ${app.name} is live on ${other.toUpperCase()} (preview: ${app.activeColor}), from the selector of Service ${app.namespace}/${app.name} in the cluster`,
+    );
+    expect(log[1]).toMatch(
+      new RegExp(
+        `^WARNING: Pulumi\\.dev\\.yaml says app\\.activeColor ${app.activeColor}, but the cluster serves ${other}`,
+      ),
+    );
+  });
+
+  it("agrees silently when the cluster and the file agree", async () => {
+    const { d, log } = deps(async () => app.activeColor);
+    await statusCommand(d);
+    expect(log.join("\n")).not.toContain("WARNING");
+  });
+
+  it("falls back to the stack file, saying why, when the cluster cannot be read", async () => {
+    const { d, log } = deps(async () => {
+      throw new Error("kubectl is not installed");
+    });
+    await statusCommand(d);
+    expect(log[0]).toContain(
+      `live on ${app.activeColor.toUpperCase()} (preview: ${other}), from Pulumi.dev.yaml app.activeColor: the cluster could not be read (kubectl is not installed)`,
+    );
+  });
+
+  it("reads the color from kubectl's Service JSON", () => {
+    expect(
+      colorOfService(JSON.stringify({ spec: { selector: { app: "agent-api", color: "green" } } }), "x"),
+    ).toBe("green");
+    expect(() => colorOfService(JSON.stringify({ spec: { selector: { app: "a" } } }), "ns/a")).toThrow(
+      'Service ns/a selects {"app":"a"}, no blue/green color',
+    );
+    expect(() => colorOfService("error: not found", "ns/a")).toThrow("kubectl did not print JSON");
   });
 });

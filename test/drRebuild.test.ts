@@ -150,7 +150,10 @@ describe("dr:rebuild orchestration", () => {
       rebuild({ ...ARGS, region: "westeurope", restoreTime: "2026-12-03T00:00:00Z" }, f.deps),
     ).rejects.toThrow(/recovery\.restoreTime 2026-12-03T00:00:00Z is in the future/);
     await expect(rebuild({ ...ARGS, restoreTime: "2026-10-01T00:00:00Z" }, f.deps)).rejects.toThrow(
-      /outside the backup retention window: postgres.backupRetentionDays is 35/,
+      new RegExp(
+        "--restore-time 2026-10-01T00:00:00Z is older than stack prod's backups reach " +
+          `\\(postgres.backupRetentionDays 35\\): pass --restore-time ≥ ${new Date(NOW.getTime() - 35 * 86_400_000).toISOString().replace(".000Z", "Z")}$`,
+      ),
     );
     await expect(rebuild({ ...ARGS, stack: "prod" }, f.deps)).rejects.toThrow(/is the source stack itself/);
     expect(f.calls).toEqual(["sourceConfig prod", "sourceConfig prod", "sourceConfig prod"]);
@@ -171,14 +174,14 @@ async function npm(args: string[], env?: NodeJS.ProcessEnv) {
 describe("npm run dr:rebuild (command line)", () => {
   it("requires --from and --region, naming the flag", async () => {
     const r = await npm(["--region", "northeurope"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/--from is required \(the stack to rebuild, e.g. prod\)/);
     expect(r.err).toMatch(/usage: npm run dr:rebuild/);
   });
 
   it("rejects an unknown region with the list of known ones", async () => {
     const r = await npm(["--from", "prod", "--region", "westeruope", "--offline", "--out", "/tmp/unused"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(
       /--region "westeruope" is not a region this program deploys to; one of: .*northeurope/,
     );

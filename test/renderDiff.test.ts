@@ -217,7 +217,25 @@ describe("render diff: summary and size", () => {
     const d = diffRenders(doc("dev", [res("a", { x: 1 })]), doc("dev", [res("a", { x: 2 }), res("b", {})]));
     expect(summaryLine(d)).toBe("**dev**: 1 to add, 1 to change, 0 to remove (0 unchanged)");
     expect(summaryLine(diffRenders(doc("dev", [res("a", {})]), doc("dev", [res("a", {})])))).toBe(
-      "**dev**: no changes (1 resources)",
+      "**dev**: no changes (1 resources in 0 components)",
+    );
+    // Counted as render and policy:check count: our components (`<project>:…` types) apart, replacements
+    // apart from in-place updates.
+    const comp = res("c", {}, false, "p:apps:Component");
+    const base = doc("dev", [
+      comp,
+      res("a", { x: 1 }),
+      res("v", { location: "westeurope" }, false, "azure-native:network:VirtualNetwork"),
+    ]);
+    const same = diffRenders(base, base);
+    expect(summaryLine(same)).toBe("**dev**: no changes (2 resources in 1 components)");
+    const moved = doc("dev", [
+      comp,
+      res("a", { x: 2 }),
+      res("v", { location: "northeurope" }, false, "azure-native:network:VirtualNetwork"),
+    ]);
+    expect(summaryLine(diffRenders(base, moved))).toBe(
+      "**dev**: 0 to add, 1 to change, ⚠️ 1 to replace, 0 to remove (0 unchanged)",
     );
   });
 

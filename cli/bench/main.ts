@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { benchRuleCost } from "./ruleCostRun";
+import { USAGE } from "./usage";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -100,10 +101,13 @@ function buildBench(): void {
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (only !== undefined && only !== "rules" && only !== "build") {
-    throw new Error(
-      `unknown bench "${only}"; run \`npm run bench\`, \`npm run bench -- rules\` or \`npm run bench -- build\``,
-    );
+  if (only === "--help" || only === "-h") {
+    console.log(USAGE);
+    return;
+  }
+  if ((only !== undefined && only !== "rules" && only !== "build") || process.argv.length > 3) {
+    console.error(`bench: unknown bench "${process.argv.slice(2).join(" ")}"\n\n${USAGE}`);
+    process.exit(2);
   }
   if (only !== "rules") buildBench();
   if (only !== "build") await benchRuleCost(ROOT);

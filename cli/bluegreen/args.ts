@@ -1,17 +1,7 @@
 /** Argument parsing for `npm run bluegreen`, kept apart from the entry so tests import it without running it. */
+import { USAGE } from "./usage";
 
-export const USAGE = [
-  "usage: npm run bluegreen -- status|promote|rollback --stack <name> [--prometheus-url URL] [--yes]",
-  "",
-  "  status    print the live color and both colors' health (changes nothing)",
-  "  promote   gate the preview color in Prometheus, then switch traffic to it (pulumi up on the two Services)",
-  "  rollback  switch traffic back to the other color at once, without the gate",
-  "",
-  "  --stack           the Pulumi stack (Pulumi.<name>.yaml), required",
-  "  --prometheus-url  default $PROMETHEUS_URL, else http://127.0.0.1:9090 (after",
-  "                    kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090)",
-  "  --yes             confirm without a prompt (needed when not on a terminal)",
-].join("\n");
+export { USAGE };
 
 export const COMMAND_NAMES = ["status", "promote", "rollback"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
@@ -20,6 +10,8 @@ export interface BlueGreenArgs {
   command: CommandName;
   stack: string;
   prometheusUrl: string;
+  /** Where the URL came from (the unreachable-Prometheus hint depends on it). */
+  prometheusUrlOrigin: "flag" | "env" | "default";
   yes: boolean;
 }
 
@@ -27,10 +19,12 @@ export interface BlueGreenArgs {
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BlueGreenArgs | "help" {
   if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return "help";
   const [command, ...rest] = argv;
-  if (!command || !(COMMAND_NAMES as readonly string[]).includes(command))
-    throw new Error(`unknown command "${command ?? ""}"\n${USAGE}`);
+  if (!command) throw new Error(`missing command: status, promote or rollback\n\n${USAGE}`);
+  if (!(COMMAND_NAMES as readonly string[]).includes(command))
+    throw new Error(`unknown command "${command}": status, promote or rollback\n\n${USAGE}`);
   let stack: string | undefined;
   let prometheusUrl = env.PROMETHEUS_URL || "http://127.0.0.1:9090";
+  let prometheusUrlOrigin: BlueGreenArgs["prometheusUrlOrigin"] = env.PROMETHEUS_URL ? "env" : "default";
   let yes = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
@@ -40,12 +34,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return v;
     };
     if (a === "--stack") stack = value();
-    else if (a === "--prometheus-url") prometheusUrl = value();
-    else if (a === "--yes") yes = true;
+    else if (a === "--prometheus-url") {
+      prometheusUrl = value();
+      prometheusUrlOrigin = "flag";
+    } else if (a === "--yes") yes = true;
     else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
   if (!/^https?:\/\/[^\s/]+/.test(prometheusUrl))
     throw new Error(`--prometheus-url "${prometheusUrl}" is not an http(s) URL\n${USAGE}`);
-  return { command: command as CommandName, stack, prometheusUrl, yes };
+  return { command: command as CommandName, stack, prometheusUrl, prometheusUrlOrigin, yes };
 }

@@ -5,7 +5,8 @@
  *   npm run bluegreen -- promote  --stack <name> [--prometheus-url URL] [--yes]
  *   npm run bluegreen -- rollback --stack <name> [--prometheus-url URL] [--yes]
  *
- * status   prints the live color and both colors' health (the promotion gate's numbers).
+ * status   prints the live color (the live Service's selector, read with kubectl; it says when the stack file
+ *          disagrees) and both colors' health (the promotion gate's numbers).
  * promote  gates the preview color in Prometheus and, if healthy, flips app.activeColor and runs
  *          `pulumi up` (Automation API, this directory's project). Unhealthy: refuses with exit code 2.
  * rollback flips back without the gate (fast), printing the state it rolls back to.
@@ -14,6 +15,7 @@
  * `kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090`).
  * The logic lives in cli/bluegreen/promotionGate.ts; this file only parses arguments and wires real I/O.
  */
+import { execFile } from "child_process";
 import { repoRoot } from "../../infra/repoRoot";
 import * as readline from "readline/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -21,6 +23,8 @@ import { parseStackConfig } from "../../infra/config";
 import { readStackConfig } from "../shared/stackFile";
 import { parseArgs, USAGE } from "./args";
 import {
+  type Color,
+  colorOfService,
   type CommandDeps,
   type ExitCode,
   prometheusQuery,
@@ -30,6 +34,32 @@ import {
 } from "./promotionGate";
 
 const ROOT = repoRoot();
+
+/** The live Service's color, read with kubectl from the current kubeconfig context. */
+function liveColor(namespace: string, name: string): Promise<Color> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "kubectl",
+      ["-n", namespace, "get", "service", name, "-o", "json", "--request-timeout=10s"],
+      { timeout: 15_000, maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const why =
+            (err as NodeJS.ErrnoException).code === "ENOENT"
+              ? "kubectl is not installed"
+              : stderr.trim() || err.message;
+          reject(new Error(`${why}; az aks get-credentials gives kubectl the cluster`));
+          return;
+        }
+        try {
+          resolve(colorOfService(stdout, `${namespace}/${name}`));
+        } catch (e) {
+          reject(e as Error);
+        }
+      },
+    );
+  });
+}
 const COMMANDS = { status: statusCommand, promote: promoteCommand, rollback: rollbackCommand } as const;
 
 async function main(): Promise<ExitCode> {
@@ -43,7 +73,8 @@ async function main(): Promise<ExitCode> {
   const deps: CommandDeps = {
     app,
     stackName: args.stack,
-    query: prometheusQuery(args.prometheusUrl),
+    query: prometheusQuery(args.prometheusUrl, 10_000, args.prometheusUrlOrigin),
+    liveColor: () => liveColor(app.namespace, app.name),
     openStack: () => LocalWorkspace.selectStack({ stackName: args.stack, workDir: ROOT }),
     log: (line) => console.log(line),
     confirm: async (question) => {

@@ -151,6 +151,11 @@ export interface CommandDeps {
   log: (line: string) => void;
   /** Asks the operator; resolves true to go ahead. Tests and `--yes` pass `async () => true`. */
   confirm: (question: string) => Promise<boolean>;
+  /**
+   * The color the live Service (`<app.name>` in `app.namespace`) selects in the cluster right now; rejects
+   * when the cluster cannot be read. Without it, status can only report the stack file.
+   */
+  liveColor?: () => Promise<Color>;
 }
 
 /** Exit codes: 0 done, 1 refused or failed before anything changed, 2 gate refused, 3 `pulumi up` failed. */
@@ -158,10 +163,27 @@ export type ExitCode = 0 | 1 | 2 | 3;
 
 /** Prints the active color and both colors' health; never changes anything. */
 export async function statusCommand(d: CommandDeps): Promise<ExitCode> {
-  const active = d.app.activeColor;
+  const file = d.app.activeColor;
+  let active = file;
+  let source = `Pulumi.${d.stackName}.yaml app.activeColor; the cluster was not read`;
+  if (d.liveColor) {
+    try {
+      active = await d.liveColor();
+      source = `the selector of Service ${d.app.namespace}/${d.app.name} in the cluster`;
+    } catch (e) {
+      source = `Pulumi.${d.stackName}.yaml app.activeColor: the cluster could not be read (${(e as Error).message})`;
+    }
+  }
   d.log(
-    `stack ${d.stackName}: ${d.app.name} is live on ${active.toUpperCase()} (preview: ${otherColor(active)})`,
+    `stack ${d.stackName}: ${d.app.name} is live on ${active.toUpperCase()} (preview: ${otherColor(active)}), from ${source}`,
   );
+  if (active !== file) {
+    d.log(
+      `WARNING: Pulumi.${d.stackName}.yaml says app.activeColor ${file}, but the cluster serves ${active}: ` +
+        `a flip was not committed, or the Service was changed by hand. Run \`pulumi preview --stack ${d.stackName}\` ` +
+        "to see what the next `pulumi up` would switch back.",
+    );
+  }
   for (const c of [active, otherColor(active)]) {
     const role = c === active ? "live" : "preview";
     d.log(`\n${c} (${role}) tag ${d.app[c].tag}, configured replicas ${d.app[c].replicas}`);
@@ -259,8 +281,33 @@ async function flip(d: CommandDeps, from: Color, to: Color, what: "promote" | "r
   return 0;
 }
 
+/**
+ * The color a Service's selector picks (`kubectl get service -o json` output): the live color is what the
+ * cluster routes to, whatever the stack file says. Throws when the selector has no blue/green color.
+ */
+export function colorOfService(serviceJson: string, name: string): Color {
+  let svc: { spec?: { selector?: Record<string, string> } };
+  try {
+    svc = JSON.parse(serviceJson) as typeof svc;
+  } catch {
+    throw new Error(`Service ${name}: kubectl did not print JSON`);
+  }
+  const color = svc.spec?.selector?.color;
+  if (color !== "blue" && color !== "green") {
+    throw new Error(
+      `Service ${name} selects ${JSON.stringify(svc.spec?.selector ?? {})}, no blue/green color`,
+    );
+  }
+  return color;
+}
+
 /** A PromQuery against Prometheus' HTTP API (`/api/v1/query`). */
-export function prometheusQuery(baseUrl: string, timeoutMs = 10_000): PromQuery {
+export function prometheusQuery(
+  baseUrl: string,
+  timeoutMs = 10_000,
+  /** How the URL was chosen: the hint for an unreachable Prometheus differs. */
+  origin: "flag" | "env" | "default" = "default",
+): PromQuery {
   const root = baseUrl.replace(/\/+$/, "");
   return async (expr) => {
     const url = `${root}/api/v1/query?query=${encodeURIComponent(expr)}`;
@@ -268,10 +315,13 @@ export function prometheusQuery(baseUrl: string, timeoutMs = 10_000): PromQuery 
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      throw new Error(
-        `cannot reach Prometheus at ${root} (${(e as Error).message}): pass --prometheus-url, or ` +
-          "kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090",
-      );
+      const hint =
+        origin === "flag"
+          ? "check the --prometheus-url you gave (is its port-forward still running?)"
+          : origin === "env"
+            ? "check $PROMETHEUS_URL (is its port-forward still running?), or pass --prometheus-url"
+            : "kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090, or pass --prometheus-url";
+      throw new Error(`cannot reach Prometheus at ${root} (${(e as Error).message}): ${hint}`);
     }
     const body = (await res.json().catch(() => ({}))) as {
       status?: string;

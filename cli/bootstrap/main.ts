@@ -11,11 +11,10 @@
  */
 import { execFile } from "child_process";
 import { bootstrap, STATE_SKU, type AzureState, type BootstrapArgs } from "./bootstrapState";
+import { USAGE } from "./usage";
 
-const USAGE =
-  "usage: npm run bootstrap:state -- --location <region> --account <storage account> --vault <key vault>\n" +
-  "         [--resource-group rg-pulumi-state] [--container pulumi-state] [--key pulumi-stacks]\n" +
-  "         [--assignee <object id>] [--retention-days 30]";
+/** A command-line mistake: printed with the usage, exit code 2. */
+class UsageError extends Error {}
 
 class AzError extends Error {
   constructor(
@@ -323,15 +322,14 @@ async function parseArgs(argv: string[]): Promise<BootstrapArgs> {
   const a: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") throw new Error(USAGE);
     if (!arg.startsWith("--") || !known.includes(arg.slice(2)))
-      throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+      throw new UsageError(`unknown argument "${arg}"\n${USAGE}`);
     const v = argv[++i];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value\n${USAGE}`);
     a[arg.slice(2)] = v;
   }
   for (const k of ["location", "account", "vault"])
-    if (!a[k]) throw new Error(`--${k} is required\n${USAGE}`);
+    if (!a[k]) throw new UsageError(`--${k} is required\n${USAGE}`);
   return {
     location: a.location!,
     account: a.account!,
@@ -345,7 +343,12 @@ async function parseArgs(argv: string[]): Promise<BootstrapArgs> {
 }
 
 async function main(): Promise<void> {
-  const args = await parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
+  const args = await parseArgs(argv);
   console.log(`bootstrapping Pulumi state in ${args.location}:`);
   const lines = await bootstrap(args, azState, (l) => console.log(l));
   for (const l of lines) console.log(l);
@@ -355,6 +358,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`bootstrap:state: ${(e as Error).message}`);
+      process.exit(2);
+    }
     console.error(`bootstrap:state failed: ${(e as Error).message}`);
     process.exit(1);
   },

@@ -1,16 +1,19 @@
 /**
- * `npm run render:diff -- <base-dir> <head-dir> [--max-chars N] [--full-diff-url URL]`: a markdown diff of
+ * `npm run render:diff -- <base-dir> <head-dir> [--max-chars N | --full] [--full-diff-url URL]`: a markdown diff of
  * two renders (replacements first, then resources added, removed and changed with every changed value in
  * full) for a pull-request comment. Reads only resources.json, where secrets are already "[secret]", so
- * the diff cannot leak them. `--max-chars` cuts between resources to fit a GitHub comment (65,536
- * characters at most) and links `--full-diff-url`.
+ * the diff cannot leak them. The output is cut between resources to fit a GitHub comment (65,536
+ * characters, or `--max-chars`) and links `--full-diff-url`; `--full` never cuts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { diffRenders, toMarkdown } from "./renderDiff";
 import type { RenderDocument } from "../shared/renderOutput";
 
-const USAGE = "usage: npm run render:diff -- <base-dir> <head-dir> [--max-chars N] [--full-diff-url URL]";
+import { USAGE } from "./usage";
+
+/** What one GitHub comment body holds (the README promises the diff fits one by default). */
+const DEFAULT_MAX_CHARS = 65_536;
 
 function load(dir: string): RenderDocument {
   const file = path.join(dir, "resources.json");
@@ -22,8 +25,12 @@ function load(dir: string): RenderDocument {
 
 function main(): number {
   const positional: string[] = [];
-  const opts: { maxChars?: number; fullDiffUrl?: string } = {};
+  const opts: { maxChars?: number; fullDiffUrl?: string } = { maxChars: DEFAULT_MAX_CHARS };
   const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--max-chars") {
@@ -33,6 +40,8 @@ function main(): number {
         return 2;
       }
       opts.maxChars = n;
+    } else if (a === "--full") {
+      delete opts.maxChars;
     } else if (a === "--full-diff-url") {
       opts.fullDiffUrl = argv[++i];
     } else if (a.startsWith("--")) {
@@ -42,7 +51,7 @@ function main(): number {
   }
   const [base, head, ...rest] = positional;
   if (!base || !head || rest.length) {
-    console.error(USAGE);
+    console.error(`render:diff needs exactly two render directories, got ${positional.length}\n\n${USAGE}`);
     return 2;
   }
   console.log(toMarkdown(diffRenders(load(base), load(head)), opts));

@@ -20,12 +20,16 @@ export interface Replacement {
 
 export interface RenderDiff {
   stack: { base: string; head: string };
+  /** The Pulumi project: resources of type `<project>:…` are our components, not cloud resources. */
+  project: string;
   added: RenderedResource[];
   removed: RenderedResource[];
   changed: { resource: RenderedResource; changes: PropertyChange[] }[];
   /** Changed or renamed resources that would be replaced rather than updated in place. */
   replaced: Replacement[];
+  /** Unchanged entries, components included (`unchangedComponents` of them). */
   unchanged: number;
+  unchangedComponents?: number;
 }
 
 const key = (r: RenderedResource) => `${r.type}::${r.name}`;
@@ -173,6 +177,7 @@ export function diffRenders(base: RenderDocument, head: RenderDocument): RenderD
   const changed: RenderDiff["changed"] = [];
   const replaced: Replacement[] = [];
   let unchanged = 0;
+  let unchangedComponents = 0;
   for (const [k, after] of h) {
     const before = b.get(k);
     if (!before) continue;
@@ -183,6 +188,7 @@ export function diffRenders(base: RenderDocument, head: RenderDocument): RenderD
     ];
     if (!changes.length) {
       unchanged++;
+      if (after.type.startsWith(`${head.project}:`)) unchangedComponents++;
       continue;
     }
     changed.push({ resource: after, changes });
@@ -206,7 +212,16 @@ export function diffRenders(base: RenderDocument, head: RenderDocument): RenderD
         reasons: [`logical name ${old.name} → ${a.name}: replaced unless an alias is set`],
       });
   }
-  return { stack: { base: base.stack, head: head.stack }, added, removed, changed, replaced, unchanged };
+  return {
+    stack: { base: base.stack, head: head.stack },
+    project: head.project,
+    added,
+    removed,
+    changed,
+    replaced,
+    unchanged,
+    unchangedComponents,
+  };
 }
 
 // ---- markdown ------------------------------------------------------------------------------------
@@ -234,12 +249,26 @@ function fence(body: string): string {
 const stackLabel = (d: RenderDiff) =>
   d.stack.base === d.stack.head ? d.stack.head : `${d.stack.base} → ${d.stack.head}`;
 
-/** One line per stack: what `pulumi up` would do, replacements counted apart. */
+/**
+ * One line per stack: what `pulumi up` would do, counted as `npm run render` and `policy:check` count
+ * (resources only; our components are counted apart), replacements apart from in-place updates.
+ */
 export function summaryLine(d: RenderDiff): string {
   const none = !d.added.length && !d.removed.length && !d.changed.length;
-  if (none) return `**${stackLabel(d)}**: no changes (${d.unchanged} resources)`;
-  const rep = d.replaced.length ? `, ⚠️ ${d.replaced.length} to replace` : "";
-  return `**${stackLabel(d)}**: ${d.added.length} to add, ${d.changed.length} to change${rep}, ${d.removed.length} to remove (${d.unchanged} unchanged)`;
+  const isComponent = (r: RenderedResource) => r.type.startsWith(`${d.project}:`);
+  const resources = (rs: RenderedResource[]) => rs.filter((r) => !isComponent(r));
+  if (none) {
+    // Nothing changed, so the head holds exactly the unchanged entries; count them the render's way.
+    const components = d.unchangedComponents ?? 0;
+    return `**${stackLabel(d)}**: no changes (${d.unchanged - components} resources in ${components} components)`;
+  }
+  const replaced = new Set(d.replaced.map((r) => r.resource));
+  const replacedCount = resources([...replaced]).length;
+  const updated = resources(d.changed.map((c) => c.resource).filter((r) => !replaced.has(r))).length;
+  const added = resources(d.added.filter((r) => !replaced.has(r))).length;
+  const rep = replacedCount ? `, ⚠️ ${replacedCount} to replace` : "";
+  const unchanged = d.unchanged - (d.unchangedComponents ?? 0);
+  return `**${stackLabel(d)}**: ${added} to add, ${updated} to change${rep}, ${resources(d.removed).length} to remove (${unchanged} unchanged)`;
 }
 
 const title = (r: RenderedResource) =>

@@ -84,6 +84,34 @@ export function recoveryStackName(args: Pick<RebuildArgs, "from" | "stack">): st
 }
 
 /**
+ * A --restore-time older than the source's backups reach is the user's flag, not a config key: say which
+ * flag value works (the schema's own message, run later, names `recovery.restoreTime`, a key the rebuild
+ * writes itself). Backups cover the last postgres.backupRetentionDays (learn.microsoft.com/azure/postgresql/
+ * flexible-server/concepts-backup-restore#backup-retention), the window infra/recovery.ts enforces too.
+ */
+function restoreTimeWithinRetention(source: Record<string, string>, args: RebuildArgs, now: Date): void {
+  if (args.restoreTime === undefined) return;
+  const restore = parseRestoreTime(args.restoreTime);
+  let days: unknown;
+  try {
+    days = (JSON.parse(source[`${PROJECT}:postgres`] ?? "{}") as { backupRetentionDays?: unknown })
+      .backupRetentionDays;
+  } catch {
+    return; // the schema check below reports a malformed postgres section
+  }
+  if (!restore || typeof days !== "number") return;
+  // Whole seconds, rounded up: the time printed must itself be inside the window.
+  const earliest = new Date(Math.ceil((now.getTime() - days * 24 * 3600 * 1000) / 1000) * 1000);
+  if (restore.getTime() < earliest.getTime()) {
+    throw new RebuildError(
+      `--restore-time ${args.restoreTime} is older than stack ${args.from}'s backups reach ` +
+        `(postgres.backupRetentionDays ${days}): pass --restore-time ≥ ${earliest.toISOString().replace(".000Z", "Z")}`,
+      "validate",
+    );
+  }
+}
+
+/**
  * The recovery stack's config from the source's: validated by the same schema `pulumi up` runs and by the
  * recovery rules with the given clock. Throws RebuildError naming every problem before anything exists.
  */
@@ -114,6 +142,7 @@ export function planRecoveryConfig(
       "validate",
     );
   }
+  restoreTimeWithinRetention(source, args, now);
   const request: RecoveryRequest = {
     sourceStack: args.from,
     targetStack: recoveryStackName(args),

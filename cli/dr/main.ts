@@ -20,13 +20,15 @@ import { AZURE_REGIONS } from "../../infra/config";
 import { repoRoot } from "../../infra/repoRoot";
 import { readStackConfig } from "../shared/stackFile";
 import { evaluateProgram } from "../shared/mockRuntime";
-import { summarize, writeRender } from "../shared/renderOutput";
+import { asTyped, summarize, writeRender } from "../shared/renderOutput";
+import { findPlaceholders } from "../../infra/placeholders";
 import { planRecoveryConfig, rebuild, RebuildError, recoveryStackName, type RebuildArgs } from "./drRebuild";
 import { runSmoke } from "../smoke/smoke";
+import { USAGE } from "./usage";
 
-const USAGE =
-  "usage: npm run dr:rebuild -- --from <stack> --region <region> [--restore-time <ISO time>] [--stack <name>]\n" +
-  "         [--subscription <id>] [--recover-vault <vault>] [--secrets-provider <url>] [--offline --out <dir>]";
+/** A command-line mistake: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
 /** Offline only: the source server's subscription is not known without a cloud; the render says so. */
 const OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 
@@ -52,27 +54,26 @@ function parseArgs(argv: string[]): CliArgs {
   ];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") throw new Error(USAGE);
     if (arg === "--offline") {
       offline = true;
       continue;
     }
     if (!arg.startsWith("--") || !known.includes(arg.slice(2))) {
-      throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+      throw new UsageError(`unknown argument "${arg}"\n${USAGE}`);
     }
     const v = argv[++i];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value\n${USAGE}`);
     a[arg.slice(2)] = v;
   }
-  if (!a.from) throw new Error(`--from is required (the stack to rebuild, e.g. prod)\n${USAGE}`);
-  if (!a.region) throw new Error(`--region is required (where to rebuild, e.g. northeurope)\n${USAGE}`);
+  if (!a.from) throw new UsageError(`--from is required (the stack to rebuild, e.g. prod)\n${USAGE}`);
+  if (!a.region) throw new UsageError(`--region is required (where to rebuild, e.g. northeurope)\n${USAGE}`);
   if (!(AZURE_REGIONS as readonly string[]).includes(a.region)) {
-    throw new Error(
+    throw new UsageError(
       `--region "${a.region}" is not a region this program deploys to; one of: ${AZURE_REGIONS.join(", ")}`,
     );
   }
-  if (offline && !a.out) throw new Error(`--offline needs --out <dir> for the render\n${USAGE}`);
-  if (!offline && a.out) throw new Error(`--out only applies with --offline\n${USAGE}`);
+  if (offline && !a.out) throw new UsageError(`--offline needs --out <dir> for the render\n${USAGE}`);
+  if (!offline && a.out) throw new UsageError(`--out only applies with --offline\n${USAGE}`);
   return {
     from: a.from,
     region: a.region,
@@ -112,7 +113,10 @@ async function offlineDrill(root: string, args: CliArgs): Promise<number> {
         ? ""
         : `; source subscription shown as ${OFFLINE_SUBSCRIPTION} (pass --subscription)`),
   );
-  console.log(`wrote ${written.files} files to ${path.relative(process.cwd(), outDir) || "."}/`);
+  // The same reminder as `npm run render`: the recovery stack inherits the source's example values.
+  const examples = findPlaceholders(config, sc.project, sc.secretKeys);
+  if (examples.length) console.log(`fill in before deploying: ${examples.map((p) => p.key).join(", ")}`);
+  console.log(`wrote ${written.files} files to ${asTyped(args.out!)}`);
   return 0;
 }
 
@@ -178,9 +182,14 @@ async function online(root: string, args: CliArgs): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   process.setSourceMapsEnabled(false);
   const root = repoRoot();
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(argv);
   return args.offline ? offlineDrill(root, args) : online(root, args);
 }
 
@@ -189,6 +198,10 @@ main().then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
+    if (e instanceof UsageError) {
+      console.error(`dr:rebuild: ${err.message}`);
+      process.exit(2);
+    }
     console.error(
       `dr:rebuild failed${e instanceof RebuildError ? ` at step "${err instanceof RebuildError ? err.step : ""}"` : ""}: ${err.message}`,
     );

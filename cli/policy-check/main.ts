@@ -14,8 +14,7 @@ import { repoRoot } from "../../infra/repoRoot";
 import { evaluatePolicies } from "../../policy/policies";
 import { contextFrom, fromRender, report, type PolicyConfigFile } from "./policyCheck";
 import type { RenderDocument } from "../shared/renderOutput";
-
-const USAGE = "usage: npm run policy:check -- (--stack <name> | --render <dir>) [--policy-config <file>]";
+import { USAGE } from "./usage";
 
 class UsageError extends Error {}
 
@@ -23,7 +22,6 @@ function parseArgs(argv: string[]): { stack?: string; render?: string; policyCon
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--help" || a === "-h") throw new UsageError(USAGE);
     const key = a.replace(/^--/, "");
     if (!a.startsWith("--") || !["stack", "render", "policy-config"].includes(key)) {
       throw new UsageError(`unknown argument "${a}"; ${USAGE}`);
@@ -54,8 +52,13 @@ function renderStack(root: string, stack: string): string {
 }
 
 function main(): number {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   const root = repoRoot();
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(argv);
   const dir = args.render ? path.resolve(args.render) : renderStack(root, args.stack!);
   const file = path.join(dir, "resources.json");
   if (!fs.existsSync(file)) {
@@ -81,6 +84,6 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (e) {
-  console.error(`policy:check failed: ${(e as Error).message}`);
+  console.error(`policy:check: ${(e as Error).message}`);
   process.exitCode = 2;
 }

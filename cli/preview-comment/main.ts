@@ -6,11 +6,15 @@
 import * as fs from "fs";
 import { previewComment } from "./prComment";
 
-const USAGE = "usage: npm run preview:comment -- --stack <name> --log <file> --exit-code <n> --run-url <url>";
+import { USAGE } from "./usage";
 
 function main(): number {
   const args: Record<string, string> = {};
   const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!.replace(/^--/, "");
     const v = argv[i + 1];

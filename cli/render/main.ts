@@ -7,18 +7,9 @@ import * as path from "path";
 import { readStackConfig } from "../shared/stackFile";
 import { repoRoot } from "../../infra/repoRoot";
 import { evaluateProgram } from "../shared/mockRuntime";
-import { summarize, writeRender } from "../shared/renderOutput";
+import { asTyped, summarize, writeRender } from "../shared/renderOutput";
 import { findPlaceholders } from "../../infra/placeholders";
-
-const USAGE = `usage: npm run render -- --stack <dev|prod> [--out <dir>] [--config <stack-file>]
-
-Evaluates infra/index.ts offline (Pulumi mock runtime: no CLI, credentials or network) with the config of
-Pulumi.<stack>.yaml and writes resources.json, manifests/ and alertmanager.yaml.
-
-  --stack <name>    stack to render (required): dev, prod, or any stack with a Pulumi.<name>.yaml
-  --out <dir>       output directory (default out/<stack>; emptied first)
-  --config <file>   render this stack file instead of Pulumi.<stack>.yaml
-  --help            print this help`;
+import { USAGE } from "./usage";
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 class UsageError extends Error {
@@ -69,9 +60,7 @@ async function main(): Promise<void> {
   // The stack file's example values render fine here; `pulumi up` refuses them (infra/config.ts).
   const examples = findPlaceholders(sc.config, sc.project, sc.secretKeys);
   if (examples.length) console.log(`fill in before deploying: ${examples.map((p) => p.key).join(", ")}`);
-  console.log(
-    `\nwrote ${written.files} files to ${path.relative(process.cwd(), outDir) || "."}/ in ${Date.now() - started} ms`,
-  );
+  console.log(`\nwrote ${written.files} files to ${asTyped(out)} in ${Date.now() - started} ms`);
 }
 
 main().catch((e: unknown) => {

@@ -141,3 +141,9 @@ export function summarize(
   }
   return lines.join("\n");
 }
+
+/** A directory as the user typed it, for "wrote … to <dir>/" (npm runs commands from the repository root, so
+ * a path made relative to the working directory would not be the one the user gave). */
+export function asTyped(dir: string): string {
+  return `${dir.replace(/\/+$/, "") || "/"}/`.replace(/^\/\/$/, "/");
+}

@@ -4,9 +4,16 @@
  */
 import { repoRoot } from "../../infra/repoRoot";
 import { runSmoke } from "./smoke";
+import { USAGE } from "./usage";
+
+const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 // Unconditional: under cli/run.cjs `require.main === module` is false (the bluegreen bug).
-runSmoke(process.argv.slice(2), { root: repoRoot(), log: (l) => console.log(l) }).then(
+runSmoke(argv, { root: repoRoot(), log: (l) => console.log(l) }).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const msg = (e as Error).message;

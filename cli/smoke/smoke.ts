@@ -21,6 +21,7 @@
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { parseStackConfig, type StackConfig } from "../../infra/config";
@@ -28,6 +29,8 @@ import { EXPORTER_JOBS } from "../../infra/data/exporters";
 import { RECEIVERS } from "../../infra/monitoring/alertmanager";
 import { RELEASE } from "../../infra/monitoring/helmValues";
 import { readStackConfig } from "../shared/stackFile";
+import { azureName } from "../../infra/naming";
+import { USAGE } from "./usage";
 
 export interface SmokeEndpoints {
   prometheus: string;
@@ -381,12 +384,6 @@ export function expectations(root: string, cfg: StackConfig): SmokeExpectations 
 
 // ------------------------------------------------------------------------------------- command --
 
-const USAGE =
-  "usage: npm run smoke -- --stack <name> [--prometheus-url URL] [--alertmanager-url URL] [--grafana-url URL]\n" +
-  "         [--kube-api-url URL] [--public-url URL] [--config <stack file>] [--kubeconfig <file>]\n" +
-  "  URLs not given are reached with kubectl port-forward / kubectl proxy (current kubeconfig context).\n" +
-  "  Grafana API auth: GRAFANA_TOKEN (Bearer) or GRAFANA_USER + GRAFANA_PASSWORD (Basic).";
-
 const FLAGS = [
   "stack",
   "kubeconfig",
@@ -402,7 +399,6 @@ function parseArgs(argv: string[]): Record<string, string> & { stack: string } {
   const a: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") throw new Error(USAGE);
     if (!arg.startsWith("--") || !FLAGS.includes(arg.slice(2)))
       throw new Error(`unknown argument "${arg}"\n${USAGE}`);
     const v = argv[++i];
@@ -444,6 +440,31 @@ function kubectlUrl(args: string[], pattern: RegExp, procs: ChildProcess[]): Pro
   });
 }
 
+/**
+ * Why kubectl would have no cluster to talk to, or undefined when a kubeconfig is there: the flag's file, else
+ * every file of $KUBECONFIG, else ~/.kube/config (kubectl's own order). The fix names this stack's cluster.
+ */
+export function missingKubeconfig(
+  stack: string,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  exists: (file: string) => boolean = fs.existsSync,
+): string | undefined {
+  const files = flag
+    ? [flag]
+    : env.KUBECONFIG
+      ? env.KUBECONFIG.split(path.delimiter).filter(Boolean)
+      : [path.join(home, ".kube", "config")];
+  if (files.some(exists)) return undefined;
+  return (
+    `no kubeconfig (looked for ${files.join(", ")}): run ` +
+    `\`az aks get-credentials --resource-group ${azureName("rg", stack)} --name ${azureName("aks", stack)}\` ` +
+    "then `kubelogin convert-kubeconfig -l azurecli`, or pass --kubeconfig <file>, or pass every URL flag " +
+    "(--prometheus-url, --alertmanager-url, --grafana-url, --kube-api-url)"
+  );
+}
+
 /** `npm run smoke`: prints the table; 0 when every check passed, 1 otherwise, 2 on bad usage. */
 export async function runSmoke(
   argv: string[],
@@ -451,6 +472,11 @@ export async function runSmoke(
 ): Promise<number> {
   const a = parseArgs(argv);
   const cfg = parseStackConfig(readStackConfig(io.root, a.stack, a.config).config, a.stack);
+  const needsKubectl = ["prometheus-url", "alertmanager-url", "grafana-url", "kube-api-url"].some(
+    (k) => !a[k],
+  );
+  const noKubeconfig = needsKubectl && missingKubeconfig(a.stack, a.kubeconfig, process.env, os.homedir());
+  if (noKubeconfig) throw new Error(noKubeconfig);
   const procs: ChildProcess[] = [];
   try {
     const ns = cfg.monitoring.namespace;
