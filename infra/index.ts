@@ -33,7 +33,11 @@ import { BlueGreenService } from "./apps/blueGreen";
 import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
 import { CertManager } from "./kubernetes/certManager";
-import { CERT_MANAGER_NAMESPACE, CERT_MANAGER_SERVICE_ACCOUNT } from "./kubernetes/certManagerPlan";
+import {
+  CERT_MANAGER_NAMESPACE,
+  CERT_MANAGER_SERVICE_ACCOUNT,
+  CLUSTER_ISSUER,
+} from "./kubernetes/certManagerPlan";
 import { recoveryPlan } from "./recovery";
 
 // 1. config
@@ -177,8 +181,11 @@ const monitoring = new MonitoringStack("monitoring", {
   provider: aks.provider,
   probeUrls: [`https://${cfg.app.ingress.hostname}${cfg.app.probes.readinessPath}`],
   probeService: cfg.app.name,
-  // The lead's cert-manager ClusterIssuer (ACME DNS-01 via Azure DNS); wired to its resource at merge.
-  clusterIssuer: "letsencrypt",
+  // cert-manager's ClusterIssuer, by the name the CertManager component gives it. It is created after this
+  // stack (cert-manager's ServiceMonitor needs the operator's CRDs), so Grafana's Ingress names it rather than
+  // depending on it: cert-manager's ingress-shim creates the Certificate once the issuer exists and retries
+  // until then (https://cert-manager.io/docs/usage/ingress/).
+  clusterIssuer: CLUSTER_ISSUER,
 });
 
 // 5. data

@@ -1,5 +1,5 @@
 /**
- * Config messages (issue 7, item 13): every problem names the key, shows the value given and what is
+ * Config messages: every problem names the key, shows the value given and what is
  * allowed, and ends with the command that fixes it — the exact `pulumi config set` line, with `--path` and
  * quotes for nested keys and `--secret` for secrets. And the render CLI's own usage errors.
  */

@@ -498,7 +498,7 @@ describe("loadDashboards rejects a broken dashboard", () => {
   });
 });
 
-describe("nothing rendered depends on where the checkout lives (issue 7 item 9)", () => {
+describe("nothing rendered depends on where the checkout lives", () => {
   it("two checkouts in different folders give byte-identical dashboard ConfigMaps and rules", () => {
     const monitoring = parseStackConfig(stackConfig("prod").config).monitoring;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "checkout-path-"));

@@ -1,5 +1,5 @@
 /**
- * Example values (issue 7, item 12): the stack files ship with documentation addresses, example.com hosts
+ * Example values: the stack files ship with documentation addresses, example.com hosts
  * and made-up object ids. A real run (`pulumi preview`/`up`: loadConfig outside the offline render) refuses
  * them, naming every key and what to set; the offline render keeps working on the example files and lists
  * the keys as "fill in before deploying".

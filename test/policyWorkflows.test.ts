@@ -1,7 +1,7 @@
 /**
  * The delivery pipeline: every workflow passes rhysd/actionlint (the Go tool pinned in tools/go.mod, which
- * also runs shellcheck on `run:` scripts when it is on the PATH), the workflows keep the promises of
- * issue 9 (OIDC without a client secret, the policy pack, one edited comment per purpose, concurrency per
+ * also runs shellcheck on `run:` scripts when it is on the PATH), the workflows keep their promises
+ * (OIDC without a client secret, the policy pack, one edited comment per purpose, concurrency per
  * stack, drift issue), the Renovate managers find the real pins, and the preview comment fits GitHub.
  */
 import { CERT_MANAGER_CHART } from "../infra/kubernetes/certManagerPlan";

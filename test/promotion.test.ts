@@ -352,9 +352,17 @@ describe("bluegreen CLI", () => {
       command: "promote",
       stack: "prod",
       prometheusUrl: "http://p:9090",
+      prometheusUrlOrigin: "flag",
       yes: true,
     });
-    expect(() => parseArgs(["deploy", "--stack", "dev"])).toThrow(/unknown command "deploy"\nusage:/);
+    expect(parseArgs(["status", "--stack", "dev"], { PROMETHEUS_URL: "http://q:9090" })).toMatchObject({
+      prometheusUrl: "http://q:9090",
+      prometheusUrlOrigin: "env",
+    });
+    expect(parseArgs(["status", "--stack", "dev"], {})).toMatchObject({ prometheusUrlOrigin: "default" });
+    expect(() => parseArgs(["deploy", "--stack", "dev"])).toThrow(
+      /unknown command "deploy": status, promote or rollback\n\nusage:/,
+    );
     expect(() => parseArgs(["status"])).toThrow(/--stack is required/);
     expect(() => parseArgs(["status", "--stack"])).toThrow(/--stack needs a value/);
     expect(() => parseArgs(["status", "--stack", "dev", "--force"])).toThrow(/unknown option --force/);

@@ -1,5 +1,5 @@
 /**
- * Checks the shell commands of the runbooks against what the program deploys (issue 7, item 11).
+ * Checks the shell commands of the runbooks against what the program deploys.
  *
  * The cluster model is built from a render (resources.json): the Kubernetes objects the program applies,
  * plus what its Helm releases and the AKS app-routing add-on create — derived from the release's name,

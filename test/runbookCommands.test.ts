@@ -1,5 +1,5 @@
 /**
- * Runbooks that work (issue 7, item 11): every shell command in docs/runbooks/*.md must run against what
+ * Runbooks that work: every shell command in docs/runbooks/*.md must run against what
  * the program deploys. The prod render (made once, through the npm script users type) is the source of
  * truth for namespaces, Services and their ports, Deployments/StatefulSets and their pods, containers and
  * labels, the paths the app serves (its probe and scrape paths), NetworkPolicies and Pod Security levels;

@@ -189,7 +189,7 @@ export function grafanaIni(m: StackConfig["monitoring"], tenantId: string) {
   };
 }
 
-/** Grafana behind the AKS app-routing ingress, certificate from cert-manager (the lead's TLS design). */
+/** Grafana behind the AKS app-routing ingress, its certificate from cert-manager's ClusterIssuer. */
 export function grafanaIngress(url: string, clusterIssuer: string) {
   const host = grafanaHost(url);
   return {

@@ -119,7 +119,7 @@ export const aksSystemPoolOnlyInline: ResourcePolicy = {
     "The cluster's inline pools are System pools only; user pools are separate containerservice.AgentPool resources.",
   types: [T.cluster],
   // Inline agentPoolProfiles are one property of the cluster: a pool cannot be added to them later, and
-  // one edit updates every pool (issue 7 item 7; https://learn.microsoft.com/azure/aks/use-system-pools and
+  // one edit updates every pool (https://learn.microsoft.com/azure/aks/use-system-pools and
   // the AgentPool resource https://www.pulumi.com/registry/packages/azure-native/api-docs/containerservice/agentpool/).
   check: (r) => {
     const pools = arr(peek(() => r.props.agentPoolProfiles)).map(obj);

@@ -119,8 +119,8 @@ export const redisDiagnosticsSplit: StackPolicy = {
   description:
     "Redis diagnostics are two settings: metrics on the redisEnterprise cluster, logs on its database.",
   // Azure Managed Redis exposes metrics only on Microsoft.Cache/redisEnterprise and the ConnectionEvents
-  // logs only on .../databases (https://learn.microsoft.com/azure/redis/monitor-diagnostic-settings;
-  // issue 7 item 4): one setting carrying both is refused by whichever resource it targets.
+  // logs only on .../databases (https://learn.microsoft.com/azure/redis/monitor-diagnostic-settings):
+  // one setting carrying both is refused by whichever resource it targets.
   // A setting belongs to Redis when its resourceUri names redisEnterprise, or (while the URI is unknown,
   // as in the render and a first preview) when it shares the Redis cluster's parent component.
   check: (rs) => {
