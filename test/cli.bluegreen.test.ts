@@ -8,6 +8,7 @@ import { npmRun } from "./cli";
 import { colorOfService, statusCommand, type CommandDeps } from "../cli/bluegreen/promotionGate";
 import { parseStackConfig } from "../infra/config";
 import { stackConfig } from "./mocks";
+import { kubectlError, missingKubeconfig } from "../cli/shared/kubeconfig";
 
 describe("npm run bluegreen", () => {
   it("prints usage for --help and exits 0", async () => {
@@ -136,5 +137,33 @@ describe("bluegreen status reads the live color from the cluster", () => {
       'Service ns/a selects {"app":"a"}, no blue/green color',
     );
     expect(() => colorOfService("error: not found", "ns/a")).toThrow("kubectl did not print JSON");
+  });
+});
+
+describe("what commands that use kubectl check first", () => {
+  it("names az aks get-credentials for the stack's cluster when no kubeconfig exists", () => {
+    const none = () => false;
+    expect(missingKubeconfig("prod", undefined, {}, "/home/u", none)).toBe(
+      "no kubeconfig (looked for /home/u/.kube/config): run `az aks get-credentials --resource-group " +
+        "rg-agents-prod --name aks-agents-prod` then `kubelogin convert-kubeconfig -l azurecli`",
+    );
+    expect(
+      missingKubeconfig("dev", undefined, { KUBECONFIG: "/a:/b" }, "/h", none, "pass --kubeconfig"),
+    ).toMatch(/^no kubeconfig \(looked for \/a, \/b\): .*, or pass --kubeconfig$/);
+    expect(missingKubeconfig("dev", "/k", {}, "/h", (f) => f === "/k")).toBeUndefined();
+  });
+
+  it("keeps kubectl's last error line without klog's prefix", () => {
+    expect(
+      kubectlError(
+        'E1203 11:04:54.365451   16341 memcache.go:265] "Unhandled Error" err="x"\n' +
+          "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n",
+      ),
+    ).toBe(
+      "The connection to the server localhost:8080 was refused - did you specify the right host or port?",
+    );
+    expect(kubectlError('E1203 11:04:54.365451   16341 memcache.go:265] "Unhandled Error"')).toBe(
+      '"Unhandled Error"',
+    );
   });
 });

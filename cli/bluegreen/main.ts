@@ -16,11 +16,13 @@
  * The logic lives in cli/bluegreen/promotionGate.ts; this file only parses arguments and wires real I/O.
  */
 import { execFile } from "child_process";
+import * as os from "os";
 import { repoRoot } from "../../infra/repoRoot";
 import * as readline from "readline/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parseStackConfig } from "../../infra/config";
 import { readStackConfig } from "../shared/stackFile";
+import { kubectlError, missingKubeconfig } from "../shared/kubeconfig";
 import { parseArgs, USAGE } from "./args";
 import {
   type Color,
@@ -36,7 +38,9 @@ import {
 const ROOT = repoRoot();
 
 /** The live Service's color, read with kubectl from the current kubeconfig context. */
-function liveColor(namespace: string, name: string): Promise<Color> {
+function liveColor(stack: string, namespace: string, name: string): Promise<Color> {
+  const noKubeconfig = missingKubeconfig(stack, undefined, process.env, os.homedir());
+  if (noKubeconfig) return Promise.reject(new Error(noKubeconfig));
   return new Promise((resolve, reject) => {
     execFile(
       "kubectl",
@@ -46,9 +50,9 @@ function liveColor(namespace: string, name: string): Promise<Color> {
         if (err) {
           const why =
             (err as NodeJS.ErrnoException).code === "ENOENT"
-              ? "kubectl is not installed"
-              : stderr.trim() || err.message;
-          reject(new Error(`${why}; az aks get-credentials gives kubectl the cluster`));
+              ? "kubectl is not installed (az aks install-cli)"
+              : kubectlError(stderr) || err.message;
+          reject(new Error(`kubectl -n ${namespace} get service ${name}: ${why}`));
           return;
         }
         try {
@@ -74,7 +78,7 @@ async function main(): Promise<ExitCode> {
     app,
     stackName: args.stack,
     query: prometheusQuery(args.prometheusUrl, 10_000, args.prometheusUrlOrigin),
-    liveColor: () => liveColor(app.namespace, app.name),
+    liveColor: () => liveColor(args.stack, app.namespace, app.name),
     openStack: () => LocalWorkspace.selectStack({ stackName: args.stack, workDir: ROOT }),
     log: (line) => console.log(line),
     confirm: async (question) => {

@@ -16,12 +16,12 @@
  * Everything here takes its collaborators as arguments (a query function, a stack handle, a logger), so
  * tests drive it with a real Prometheus and a fake stack.
  */
-import type { StackConfig } from "../../infra/config";
+import type { AppConfig } from "../../infra/apps/config";
 import { PROJECT } from "../../infra/config";
 import { flipTargets } from "../../infra/apps/blueGreenPlan";
 
 export type Color = "blue" | "green";
-export type AppConfig = StackConfig["app"];
+export type { AppConfig };
 
 /** Runs an instant PromQL query; returns the single value, or undefined for an empty result. */
 export type PromQuery = (expr: string) => Promise<number | undefined>;

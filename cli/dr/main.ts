@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { AZURE_REGIONS } from "../../infra/config";
+import { AZURE_REGIONS } from "../../infra/regions";
 import { repoRoot } from "../../infra/repoRoot";
 import { readStackConfig } from "../shared/stackFile";
 import { evaluateProgram } from "../shared/mockRuntime";

@@ -29,7 +29,7 @@ import { EXPORTER_JOBS } from "../../infra/data/exporters";
 import { RECEIVERS } from "../../infra/monitoring/alertmanager";
 import { RELEASE } from "../../infra/monitoring/helmValues";
 import { readStackConfig } from "../shared/stackFile";
-import { azureName } from "../../infra/naming";
+import { missingKubeconfig } from "../shared/kubeconfig";
 import { USAGE } from "./usage";
 
 export interface SmokeEndpoints {
@@ -440,31 +440,6 @@ function kubectlUrl(args: string[], pattern: RegExp, procs: ChildProcess[]): Pro
   });
 }
 
-/**
- * Why kubectl would have no cluster to talk to, or undefined when a kubeconfig is there: the flag's file, else
- * every file of $KUBECONFIG, else ~/.kube/config (kubectl's own order). The fix names this stack's cluster.
- */
-export function missingKubeconfig(
-  stack: string,
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv,
-  home: string,
-  exists: (file: string) => boolean = fs.existsSync,
-): string | undefined {
-  const files = flag
-    ? [flag]
-    : env.KUBECONFIG
-      ? env.KUBECONFIG.split(path.delimiter).filter(Boolean)
-      : [path.join(home, ".kube", "config")];
-  if (files.some(exists)) return undefined;
-  return (
-    `no kubeconfig (looked for ${files.join(", ")}): run ` +
-    `\`az aks get-credentials --resource-group ${azureName("rg", stack)} --name ${azureName("aks", stack)}\` ` +
-    "then `kubelogin convert-kubeconfig -l azurecli`, or pass --kubeconfig <file>, or pass every URL flag " +
-    "(--prometheus-url, --alertmanager-url, --grafana-url, --kube-api-url)"
-  );
-}
-
 /** `npm run smoke`: prints the table; 0 when every check passed, 1 otherwise, 2 on bad usage. */
 export async function runSmoke(
   argv: string[],
@@ -475,7 +450,16 @@ export async function runSmoke(
   const needsKubectl = ["prometheus-url", "alertmanager-url", "grafana-url", "kube-api-url"].some(
     (k) => !a[k],
   );
-  const noKubeconfig = needsKubectl && missingKubeconfig(a.stack, a.kubeconfig, process.env, os.homedir());
+  const noKubeconfig =
+    needsKubectl &&
+    missingKubeconfig(
+      a.stack,
+      a.kubeconfig,
+      process.env,
+      os.homedir(),
+      undefined,
+      "pass --kubeconfig <file>, or pass every URL flag (--prometheus-url, --alertmanager-url, --grafana-url, --kube-api-url)",
+    );
   if (noKubeconfig) throw new Error(noKubeconfig);
   const procs: ChildProcess[] = [];
   try {

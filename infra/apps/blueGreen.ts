@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../config";
+import type { AppConfig } from "./config";
 import { registerSecretProviderClass, type VaultObject } from "../kubernetes/secretSync";
 import {
   planBlueGreen,
@@ -12,7 +12,7 @@ import {
 
 export interface BlueGreenServiceArgs {
   /** The validated `app` config section (name, namespace, image, port, colors, autoscaling, resources). */
-  app: StackConfig["app"];
+  app: AppConfig;
   /** Service account the pods run as; federated to `workloadIdentityClientId`. */
   serviceAccountName: string;
   /** Client id of the app's user-assigned identity (workload identity). */

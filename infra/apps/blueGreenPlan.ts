@@ -23,7 +23,7 @@
  * - Nothing else (labels, annotations, env) mentions the active color.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { AppConfig } from "./config";
 import { parseCidr } from "../cidr";
 import { k8sLabels } from "../naming";
 import {
@@ -39,8 +39,6 @@ export const COLORS: readonly Color[] = ["blue", "green"];
 export function otherColor(c: Color): Color {
   return c === "blue" ? "green" : "blue";
 }
-
-type AppConfig = StackConfig["app"];
 
 /** An allowed egress destination: a CIDR (optionally with holes) and TCP ports. */
 export interface EgressTarget {

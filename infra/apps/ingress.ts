@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../config";
+import type { AppConfig } from "./config";
 import { ingressManifest } from "./ingressPlan";
 
 export { APP_ROUTING_CLASS, ingressManifest } from "./ingressPlan";
 
 export interface AppIngressArgs {
-  app: StackConfig["app"];
+  app: AppConfig;
   /** The stable Service (BlueGreenService.serviceName). */
   serviceName: string;
   /** cert-manager ClusterIssuer that issues and renews the certificate (CertManager.clusterIssuer). */

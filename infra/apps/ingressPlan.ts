@@ -2,7 +2,7 @@
  * Pure decisions for the public entry: the app-routing Ingress and the DNS zone its name and certificate
  * live in. infra/apps/ingress.ts turns them into resources.
  */
-import type { StackConfig } from "../config";
+import type { AppConfig } from "./config";
 import { k8sLabels } from "../naming";
 
 /** The ingress class of the AKS app-routing add-on (managed NGINX). */
@@ -30,7 +30,7 @@ export function inZone(host: string, zoneName: string): boolean {
 }
 
 /** The hostname must live in the DNS zone cert-manager answers DNS-01 challenges in. */
-export function ingressConfigProblems(ingress: StackConfig["app"]["ingress"]): string[] {
+export function ingressConfigProblems(ingress: AppConfig["ingress"]): string[] {
   const zone = parseDnsZoneId(ingress.dnsZoneId);
   if (!zone) return []; // the schema already reported the malformed id
   if (inZone(ingress.hostname, zone.zoneName)) return [];

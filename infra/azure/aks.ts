@@ -4,7 +4,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as insights from "@pulumi/azure-native/monitor";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../config";
+import type { AksConfig, NetworkConfig } from "./config";
 import { azureName } from "../naming";
 import {
   addonProfiles,
@@ -27,8 +27,8 @@ export interface AksClusterArgs {
   resourceGroupName: pulumi.Input<string>;
   location: string;
   stack: string;
-  aks: StackConfig["aks"];
-  network: StackConfig["network"];
+  aks: AksConfig;
+  network: NetworkConfig;
   zoneRedundant: boolean;
   nodesSubnetId: pulumi.Input<string>;
   logAnalyticsWorkspaceId: pulumi.Input<string>;

@@ -3,7 +3,7 @@
  * upgrade policy and the ignoreChanges that keep auto-upgrade and the autoscaler from fighting Pulumi.
  */
 import * as yaml from "js-yaml";
-import type { StackConfig } from "../config";
+import type { AksConfig, NetworkConfig } from "./config";
 
 /** Availability zones when zone-redundant; none otherwise (dev saves the cross-zone cost). */
 export function zones(zoneRedundant: boolean): string[] | undefined {
@@ -31,7 +31,7 @@ export interface PoolPlan {
   upgradeSettings: { maxSurge: string };
 }
 
-function commonPool(aks: StackConfig["aks"], zoneRedundant: boolean) {
+function commonPool(aks: AksConfig, zoneRedundant: boolean) {
   return {
     orchestratorVersion: aks.kubernetesVersion,
     osType: "Linux" as const,
@@ -45,7 +45,7 @@ function commonPool(aks: StackConfig["aks"], zoneRedundant: boolean) {
  * System pool, inline in the cluster (AKS needs one System pool to create a cluster): fixed size, tainted
  * `CriticalAddonsOnly` so application pods never starve CoreDNS, metrics-server or the CSI drivers.
  */
-export function systemPool(aks: StackConfig["aks"], zoneRedundant: boolean): PoolPlan {
+export function systemPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
   return {
     ...commonPool(aks, zoneRedundant),
     name: SYSTEM_POOL,
@@ -65,7 +65,7 @@ export function systemPool(aks: StackConfig["aks"], zoneRedundant: boolean): Poo
  * managed cluster operations", pulumi-azure-native#579), and an edit of one inline pool puts every pool into
  * Scaling (pulumi-azure-native#4264). Autoscaled between min and max.
  */
-export function userPool(aks: StackConfig["aks"], zoneRedundant: boolean): PoolPlan {
+export function userPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
   const plan: PoolPlan = {
     ...commonPool(aks, zoneRedundant),
     name: USER_POOL,
@@ -121,7 +121,7 @@ export const CLUSTER_IGNORED = ["agentPoolProfiles"];
  * billed per node, learn.microsoft.com/azure/aks/advanced-container-networking-services-overview). The app
  * needs it to reach its LLM provider by name (app.httpsEgressFqdns).
  */
-export function networkProfile(n: StackConfig["network"], fqdnPolicies = false) {
+export function networkProfile(n: NetworkConfig, fqdnPolicies = false) {
   return {
     ...(fqdnPolicies
       ? {
@@ -163,14 +163,14 @@ export function addonProfiles(logAnalyticsWorkspaceId: string) {
 }
 
 /** API server: private, or public but only from the listed ranges (never the whole internet). */
-export function apiServerAccess(api: StackConfig["aks"]["apiServer"]) {
+export function apiServerAccess(api: AksConfig["apiServer"]) {
   return api.private
     ? { enablePrivateCluster: true }
     : { enablePrivateCluster: false, authorizedIPRanges: [...api.authorizedIpRanges] };
 }
 
 /** The two AKS planned-maintenance configurations that gate cluster and node-OS auto-upgrades. */
-export function maintenanceSchedules(w: StackConfig["aks"]["maintenanceWindow"]) {
+export function maintenanceSchedules(w: AksConfig["maintenanceWindow"]) {
   const window = {
     schedule: { weekly: { dayOfWeek: w.dayOfWeek, intervalWeeks: 1 } },
     durationHours: w.durationHours,

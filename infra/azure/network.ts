@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
-import type { StackConfig } from "../config";
+import type { NetworkConfig } from "./config";
 import { azureName } from "../naming";
 
 export interface NetworkArgs {
@@ -9,7 +9,7 @@ export interface NetworkArgs {
   location: string;
   stack: string;
   /** CIDRs, validated by infra/config.ts (inside the VNet, no overlaps). */
-  cidrs: StackConfig["network"];
+  cidrs: NetworkConfig;
   tags: Record<string, string>;
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as authorization from "@pulumi/azure-native/authorization";
-import type { StackConfig } from "../config";
+import type { RegistryConfig } from "./config";
 import { azureName } from "../naming";
 import { registryName, registryNameFromId } from "./registryPlan";
 import { ROLES } from "./aksPlan";
@@ -11,7 +11,7 @@ export interface RegistryArgs {
   resourceGroupName: pulumi.Input<string>;
   location: string;
   stack: string;
-  registry: StackConfig["registry"];
+  registry: RegistryConfig;
   /** Kubelet identity of the cluster: it pulls the images. */
   kubeletObjectId: pulumi.Input<string>;
   endpointsSubnetId: pulumi.Input<string>;

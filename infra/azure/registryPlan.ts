@@ -1,5 +1,5 @@
 /** Pure decisions for the container registry (infra/azure/registry.ts turns them into resources). */
-import type { StackConfig } from "../config";
+import type { RegistryConfig } from "./config";
 import { stackSlug, WORKLOAD } from "../naming";
 
 /** `acr<workload><stack>`: registry names are global, 5-50 lowercase alphanumerics (no hyphens). */
@@ -19,11 +19,7 @@ export function registryNameFromId(id: string): string | undefined {
  * from (the one AcrPull is granted on), and a registry without public access needs Premium (private
  * endpoints are Premium-only: learn.microsoft.com/azure/container-registry/container-registry-private-link).
  */
-export function registryConfigProblems(
-  stack: string,
-  registry: StackConfig["registry"],
-  image: string,
-): string[] {
+export function registryConfigProblems(stack: string, registry: RegistryConfig, image: string): string[] {
   const problems: string[] = [];
   const name = registry.existingId ? registryNameFromId(registry.existingId) : registryName(stack);
   if (registry.existingId && !name) {

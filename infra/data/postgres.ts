@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
 import * as monitor from "@pulumi/azure-native/monitor";
-import type { StackConfig } from "../config";
+import type { PostgresConfig } from "./config";
 import { postgresPlan, storageToRequest, type PostgresPlan } from "./postgresPlan";
 import { linkedPrivateZone } from "../azure/privateDns";
 import { guardCreateOnly } from "../azure/existing";
@@ -12,7 +12,7 @@ export interface PostgresArgs {
   location: string;
   stack: string;
   /** The validated `postgres` config section. */
-  postgres: StackConfig["postgres"];
+  postgres: PostgresConfig;
   /** Stack-wide zone redundancy: pins the primary and standby to different zones. */
   zoneRedundant: boolean;
   /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers (`Network.postgresSubnetId`). */

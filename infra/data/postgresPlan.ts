@@ -2,12 +2,12 @@
  * Pure decisions for the PostgreSQL Flexible Server: names, SKU, HA/zone layout, backup, server parameters.
  * infra/data/postgres.ts only turns this plan into resources.
  */
-import type { StackConfig } from "../config";
+import type { PostgresConfig } from "./config";
 import { azureName } from "../naming";
 
 export interface PostgresPlanInput {
   stack: string;
-  postgres: StackConfig["postgres"];
+  postgres: PostgresConfig;
   /** Stack-wide zone redundancy (config `zoneRedundant`). */
   zoneRedundant: boolean;
 }
@@ -17,11 +17,11 @@ export interface PostgresPlan {
   /** `<server>.private.postgres.database.azure.com`: one zone per server, linked to our VNet. */
   privateDnsZoneName: string;
   version: string;
-  sku: { name: string; tier: StackConfig["postgres"]["skuTier"] };
+  sku: { name: string; tier: PostgresConfig["skuTier"] };
   storage: { storageSizeGB: number; autoGrow: "Enabled" };
   /** Primary zone; undefined lets Azure choose (no zone promise without zone redundancy). */
   availabilityZone?: string;
-  highAvailability: { mode: StackConfig["postgres"]["highAvailability"]; standbyAvailabilityZone?: string };
+  highAvailability: { mode: PostgresConfig["highAvailability"]; standbyAvailabilityZone?: string };
   backup: { backupRetentionDays: number; geoRedundantBackup: "Enabled" | "Disabled" };
   /** Server parameters, applied in this order (one at a time: the server rejects concurrent changes). */
   configurations: { name: string; value: string; why: string }[];
@@ -29,7 +29,7 @@ export interface PostgresPlan {
 }
 
 /** Compute families per tier: Burstable is B-series, General Purpose D-series, Memory Optimized E-series. */
-const TIER_FAMILY: Record<StackConfig["postgres"]["skuTier"], RegExp> = {
+const TIER_FAMILY: Record<PostgresConfig["skuTier"], RegExp> = {
   Burstable: /^Standard_B/,
   GeneralPurpose: /^Standard_D/,
   MemoryOptimized: /^Standard_E/,
@@ -44,7 +44,7 @@ const TIER_FAMILY: Record<StackConfig["postgres"]["skuTier"], RegExp> = {
  * What the config schema cannot see on its own, as messages naming the key and the fix (empty when
  * fine). infra/config.ts reports these with every other config problem, before any resource exists.
  */
-export function postgresConfigProblems(pg: StackConfig["postgres"], zoneRedundant: boolean): string[] {
+export function postgresConfigProblems(pg: PostgresConfig, zoneRedundant: boolean): string[] {
   const problems: string[] = [];
   if (!TIER_FAMILY[pg.skuTier].test(pg.skuName)) {
     problems.push(

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type * as keyvault from "@pulumi/azure-native/keyvault";
-import type { StackConfig } from "../config";
+import type { RedisConfig } from "./config";
 import { azureName } from "../naming";
 import { privateEndpoint } from "../azure/privateDns";
 import { redisConfigProblems } from "./redisPlan";
@@ -29,7 +29,7 @@ export interface RedisArgs {
   location: string;
   stack: string;
   /** The validated `redis` config section. */
-  redis: StackConfig["redis"];
+  redis: RedisConfig;
   /**
    * The stack promises zone redundancy. Azure Managed Redis spreads an HA cluster over zones by itself (the
    * API refuses explicit zones), so this only checks that `redis.highAvailability` is on.

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../config";
+import type { AppConfig } from "../apps/config";
 import { createNamespace } from "./namespace";
 import {
   CERT_MANAGER_CHART,
@@ -11,7 +11,7 @@ import {
 } from "./certManagerPlan";
 
 export interface CertManagerArgs {
-  ingress: StackConfig["app"]["ingress"];
+  ingress: AppConfig["ingress"];
   /** Client id of the workload identity with DNS Zone Contributor on the zone (federated to cert-manager's SA). */
   workloadIdentityClientId: pulumi.Input<string>;
   serviceMonitorLabels: Record<string, string>;

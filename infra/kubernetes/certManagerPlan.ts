@@ -12,7 +12,7 @@
  * Contributor" on that one zone (cert-manager.io/docs/configuration/acme/dns01/azuredns, "Managed Identity
  * Using AAD Workload Identity") — no client secret anywhere.
  */
-import type { StackConfig } from "../config";
+import type { AppConfig } from "../apps/config";
 import { parseDnsZoneId } from "../apps/ingressPlan";
 
 /** Jetstack's chart; version = cert-manager release (github.com/cert-manager/cert-manager v1.21.2). */
@@ -72,7 +72,7 @@ export function certManagerValues(i: {
 
 /** The ClusterIssuer: ACME with DNS-01 through Azure DNS and the workload identity (no secret). */
 export function clusterIssuerManifest(i: {
-  ingress: StackConfig["app"]["ingress"];
+  ingress: AppConfig["ingress"];
   workloadIdentityClientId: string;
 }) {
   const zone = parseDnsZoneId(i.ingress.dnsZoneId);

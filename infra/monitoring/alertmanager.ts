@@ -8,10 +8,10 @@
 //   severity="warning"  → pagerduty-warning during business hours, slack-on-call outside them
 //   severity="info"     → slack-alerts
 // Secrets never appear in the config: every integration reads them from files of the Key Vault CSI mount.
-import type { StackConfig } from "../config";
+import type { MonitoringConfig } from "./config";
 import { VAULT_SECRETS } from "../azure/secrets";
 
-type Monitoring = StackConfig["monitoring"];
+type Monitoring = MonitoringConfig;
 
 /** The business hours from stack config `monitoring.businessHours`. */
 export type BusinessHours = Monitoring["businessHours"];

@@ -1,7 +1,7 @@
 /**
  * Pure: the kube-prometheus-stack release (pinned chart) and its values, computed from stack config.
  */
-import type { StackConfig } from "../config";
+import type { MonitoringConfig } from "./config";
 import { VAULT_SECRETS } from "../azure/secrets";
 import { CHART_VERSIONS as chartVersions } from "./chartVersions";
 
@@ -81,7 +81,7 @@ export const GRAFANA_TLS_SECRET = "grafana-tls";
 export const GRAFANA_SECRET_DIR = "/mnt/keyvault";
 
 export interface HelmValuesInput {
-  monitoring: StackConfig["monitoring"];
+  monitoring: MonitoringConfig;
   zoneRedundant: boolean;
   /** The Alertmanager configuration (infra/monitoring/alertmanager.ts). */
   alertmanagerConfig: Record<string, unknown>;
@@ -140,7 +140,7 @@ export function grafanaHost(url: string): string {
  * Viewer (https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/,
  * "Map roles").
  */
-export function grafanaOrgMapping(entra: StackConfig["monitoring"]["grafana"]["entra"]): string[] {
+export function grafanaOrgMapping(entra: MonitoringConfig["grafana"]["entra"]): string[] {
   return [
     ...entra.adminGroupObjectIds.map((id) => `${id}:1:Admin`),
     ...entra.editorGroupObjectIds.map((id) => `${id}:1:Editor`),
@@ -153,7 +153,7 @@ export function grafanaOrgMapping(entra: StackConfig["monitoring"]["grafana"]["e
  * https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/entraid/
  * and https://grafana.com/docs/grafana/latest/setup-grafana/configure-grafana/ (`$__file{}` expansion).
  */
-export function grafanaIni(m: StackConfig["monitoring"], tenantId: string) {
+export function grafanaIni(m: MonitoringConfig, tenantId: string) {
   const entra = m.grafana.entra;
   const groups = [...entra.adminGroupObjectIds, ...entra.editorGroupObjectIds, ...entra.viewerGroupObjectIds];
   return {

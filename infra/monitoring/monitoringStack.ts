@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackConfig } from "../config";
+import type { MonitoringConfig } from "./config";
 import { k8sLabels } from "../naming";
 import { repoRoot } from "../repoRoot";
 import { VAULT_SECRETS } from "../azure/secrets";
@@ -24,7 +24,7 @@ import {
 const REPO_ROOT = repoRoot();
 
 export interface MonitoringStackArgs {
-  monitoring: StackConfig["monitoring"];
+  monitoring: MonitoringConfig;
   zoneRedundant: boolean;
   environment: string;
   clusterName: pulumi.Input<string>;
@@ -45,7 +45,7 @@ export interface MonitoringStackArgs {
  * Everything read from the repository (rules, dashboards) and computed (Alertmanager), validated. `root`
  * is the checkout; nothing returned may depend on where it lives (test/dashboards.test.ts loads two copies).
  */
-export function monitoringContent(monitoring: StackConfig["monitoring"], root: string = REPO_ROOT) {
+export function monitoringContent(monitoring: MonitoringConfig, root: string = REPO_ROOT) {
   const rules = loadRuleFiles(path.join(root, "rules"), {
     grafanaUrl: monitoring.grafana.url,
     runbookBaseUrl: monitoring.runbookBaseUrl,

@@ -13,10 +13,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import type { StackConfig } from "../config";
+import type { MonitoringConfig } from "./config";
 
 /** The recording-rule constants of rules/*.yaml that stack config overrides (SLO targets, token budget). */
-export function ruleConstants(monitoring: StackConfig["monitoring"]): Record<string, number> {
+export function ruleConstants(monitoring: MonitoringConfig): Record<string, number> {
   return {
     "agent:slo_availability_target:ratio": monitoring.slo.availabilityTarget,
     "agent:slo_latency_target:ratio": monitoring.slo.latencyTarget,

@@ -1,0 +1,170 @@
+/**
+ * The Azure core's part of the stack config: network, Log Analytics, AKS, Key Vault, registry. Schemas,
+ * their types and the checks within the area; infra/config.ts composes them.
+ */
+import { z } from "zod";
+import { contains, overlaps, parseCidr, parseIp } from "../cidr";
+import { cidr, hhmm, int, MAINTENANCE_DAYS, UUID_RE, vmSize, type Issue } from "../configSchema";
+
+export const networkSchema = z.strictObject({
+  /** Address space of the VNet. */
+  vnetCidr: cidr,
+  /** Subnet for AKS nodes (pods use the overlay podCidr, so this can stay small). */
+  aksNodesCidr: cidr,
+  /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+  postgresCidr: cidr,
+  /** Subnet for private endpoints (Key Vault, Redis). */
+  endpointsCidr: cidr,
+  /** Azure CNI overlay pod range; must not overlap the VNet. */
+  podCidr: cidr,
+  /** Kubernetes service range; must not overlap the VNet or pod range. */
+  serviceCidr: cidr,
+  /** Cluster DNS service IP, inside serviceCidr. */
+  dnsServiceIp: z.string().refine((s) => parseIp(s) !== undefined, { message: "must be an IPv4 address" }),
+});
+
+export const aksSchema = z.strictObject({
+  /** Kubernetes minor version only ("1.33"): patch versions come from the auto-upgrade channel. */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, {
+    message: 'must be a Kubernetes minor version such as "1.33" (no patch: auto-upgrade owns patches)',
+  }),
+  tier: z.enum(["Free", "Standard"]),
+  systemPool: z.strictObject({ vmSize, count: int(1, 10) }),
+  userPool: z.strictObject({ vmSize, minCount: int(1, 100), maxCount: int(1, 100), maxPods: int(30, 250) }),
+  apiServer: z.strictObject({
+    /** A private cluster's API server has no public endpoint at all. */
+    private: z.boolean(),
+    /** When not private: the only source ranges allowed to reach the public API endpoint. */
+    authorizedIpRanges: z.array(cidr),
+  }),
+  /** Entra ID groups that get cluster-admin through Azure RBAC. */
+  adminGroupObjectIds: z
+    .array(z.string().regex(UUID_RE, { message: "must be an Entra ID object id (a UUID)" }))
+    .min(1, { message: "needs at least one Entra ID group object id, or nobody can administer the cluster" }),
+  /**
+   * What runs `pulumi up` (it gets cluster-admin through Azure RBAC): "User" for `az login` as a person,
+   * "ServicePrincipal" for CI (service principal or managed identity), or "auto" (default): detected from
+   * the azure-native provider's credential settings (infra/azure/deployer.ts).
+   */
+  deployerPrincipalType: z
+    .enum(["auto", "User", "ServicePrincipal"], {
+      message: 'must be "auto", "User" (az login as a person) or "ServicePrincipal" (CI / managed identity)',
+    })
+    .default("auto"),
+  /**
+   * Only channels that keep the minor version we pin: "stable"/"rapid" would move the minor behind
+   * Pulumi's back and the next `pulumi up` would try to downgrade it. Minor upgrades are a config change.
+   */
+  upgradeChannel: z.enum(["patch", "node-image"], {
+    message: 'must be "patch" or "node-image": minor upgrades happen by changing aks.kubernetesVersion',
+  }),
+  nodeOsUpgradeChannel: z.enum(["NodeImage", "SecurityPatch"]),
+  maintenanceWindow: z.strictObject({
+    dayOfWeek: z.enum(MAINTENANCE_DAYS),
+    startTime: hhmm,
+    durationHours: int(4, 24),
+    utcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/, { message: 'must be a UTC offset such as "+00:00"' }),
+  }),
+});
+
+export const logAnalyticsSchema = z.strictObject({
+  retentionDays: int(30, 730),
+  dailyQuotaGb: z.number().min(-1),
+});
+
+export const keyVaultSchema = z.strictObject({
+  /** Create-only: Azure fixes the soft-delete retention when the vault is created. */
+  softDeleteRetentionDays: int(7, 90),
+  purgeProtection: z.boolean(),
+  /**
+   * Public source ranges of deploy runners outside the VNet that write and delete secrets through the
+   * vault's data plane (inside the VNet they use the private endpoint). Empty: only the VNet.
+   */
+  deployerIpRanges: z.array(cidr).default([]),
+});
+/**
+ * The container registry the app images come from: created per environment (acragents<env>), or an
+ * existing one by resource id. The kubelet identity gets AcrPull on it.
+ */
+export const registrySchema = z
+  .strictObject({
+    existingId: z
+      .string()
+      .regex(
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[A-Za-z0-9]+$/i,
+        {
+          message:
+            "must be a container registry resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
+        },
+      )
+      .optional(),
+    sku: z.enum(["Basic", "Standard", "Premium"]).default("Premium"),
+    /** false: no public endpoint (Premium); nodes pull through a private endpoint, releases arrive by `az acr import`. */
+    publicNetworkAccess: z.boolean().default(false),
+  })
+  .default({ sku: "Premium", publicNetworkAccess: false });
+export type NetworkConfig = z.infer<typeof networkSchema>;
+export type AksConfig = z.infer<typeof aksSchema>;
+export type KeyVaultConfig = z.infer<typeof keyVaultSchema>;
+export type RegistryConfig = z.infer<typeof registrySchema>;
+
+/** Subnets inside the VNet and apart from each other; pod and service ranges apart from both. */
+export function checkNetwork(n: NetworkConfig, issue: Issue): void {
+  const vnet = parseCidr(n.vnetCidr);
+  const subnets = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).map((k) => ({
+    k,
+    c: parseCidr(n[k]),
+  }));
+  if (!vnet) return;
+  for (const { k, c } of subnets) {
+    if (c && !contains(vnet, c)) issue(["network", k], `${n[k]} is outside network.vnetCidr ${n.vnetCidr}`);
+  }
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      const a = subnets[i]!;
+      const b = subnets[j]!;
+      if (a.c && b.c && overlaps(a.c, b.c)) {
+        issue(
+          ["network", b.k],
+          `${n[b.k]} overlaps network.${a.k} ${n[a.k]}: give each subnet its own range`,
+        );
+      }
+    }
+  }
+  const pod = parseCidr(n.podCidr);
+  const svc = parseCidr(n.serviceCidr);
+  if (pod && overlaps(pod, vnet))
+    issue(["network", "podCidr"], `${n.podCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && overlaps(svc, vnet))
+    issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps the VNet ${n.vnetCidr}`);
+  if (svc && pod && overlaps(svc, pod))
+    issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps network.podCidr`);
+  const dns = parseIp(n.dnsServiceIp);
+  if (svc && dns !== undefined && (dns < svc.start || dns > svc.end)) {
+    issue(
+      ["network", "dnsServiceIp"],
+      `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`,
+    );
+  }
+}
+
+/** The AKS settings that depend on each other. */
+export function checkAks(a: AksConfig, issue: Issue): void {
+  if (a.userPool.minCount > a.userPool.maxCount) {
+    issue(["aks", "userPool", "minCount"], "must not exceed aks.userPool.maxCount");
+  }
+  if (!a.apiServer.private && a.apiServer.authorizedIpRanges.length === 0) {
+    issue(
+      ["aks", "apiServer", "authorizedIpRanges"],
+      "is empty while aks.apiServer.private is false: list the source ranges allowed to reach the API server, or make the cluster private",
+    );
+  }
+  a.apiServer.authorizedIpRanges.forEach((r, i) => {
+    if (parseCidr(r)?.prefix === 0) {
+      issue(
+        ["aks", "apiServer", "authorizedIpRanges", i],
+        "must not be 0.0.0.0/0: that is the whole internet",
+      );
+    }
+  });
+}
