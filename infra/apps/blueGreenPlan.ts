@@ -187,19 +187,53 @@ export function serviceSelectors(name: string, activeColor: Color) {
   };
 }
 
-/** Plans every object. Pure; throws (see `validateBlueGreen`) on invalid input. */
+/** What every object of the app shares: names, namespace, labels. */
+interface PlanContext {
+  input: BlueGreenPlanInput;
+  /** app.kubernetes.io labels of every object. */
+  base: Record<string, string>;
+  meta(
+    objName: string,
+    extra?: Record<string, string>,
+  ): {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+  };
+}
+
+function planContext(input: BlueGreenPlanInput): PlanContext {
+  const base = k8sLabels(input.name, "api", input.name);
+  return {
+    input,
+    base,
+    meta: (objName, extra = {}) => ({
+      name: objName,
+      namespace: input.namespace,
+      labels: { ...base, app: input.name, ...extra },
+    }),
+  };
+}
+
+/**
+ * Plans every object: the service account, per color its Deployment and (when it runs) autoscaling and
+ * disruption budget, the Services, the ServiceMonitor and the network policies. Pure; throws (see
+ * `validateBlueGreen`) on invalid input.
+ */
 export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
   validateBlueGreen(input);
-  const { name, namespace: ns, port, autoscaling, resources } = input;
-  const base = k8sLabels(name, "api", name);
-  const meta = (objName: string, extra: Record<string, string> = {}) => ({
-    name: objName,
-    namespace: ns,
-    labels: { ...base, app: name, ...extra },
-  });
-  const objects: PlannedObject[] = [];
+  const ctx = planContext(input);
+  return [
+    serviceAccount(ctx),
+    ...COLORS.flatMap((color) => colorObjects(ctx, color)),
+    ...services(ctx),
+    serviceMonitor(ctx),
+    ...networkPolicies(ctx),
+  ];
+}
 
-  objects.push({
+function serviceAccount({ input, meta }: PlanContext): PlannedObject {
+  return {
     key: "sa",
     kind: "ServiceAccount",
     manifest: {
@@ -209,162 +243,200 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
       metadata: meta(input.serviceAccountName),
       automountServiceAccountToken: false,
     },
-  });
+  };
+}
 
-  for (const color of COLORS) {
-    const { tag, replicas } = input[color];
-    const deployName = `${name}-${color}`;
-    const podSelector = { app: name, color };
-    const running = replicas > 0;
-    const volumeMounts = [
-      { name: "tmp", mountPath: "/tmp" },
-      ...(input.secretsMount
-        ? [{ name: "secrets", mountPath: input.secretsMount.mountPath, readOnly: true }]
-        : []),
-    ];
-    const volumes: Record<string, unknown>[] = [
-      // The root filesystem is read-only; /tmp is the one writable place, bounded so it cannot fill the node.
-      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-      ...(input.secretsMount
-        ? [csiSecretsVolume("secrets", input.secretsMount.secretProviderClassName)]
-        : []),
-    ];
-    const env = [
-      ...Object.entries(input.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
-      // The color this pod belongs to (not whether it is live: that would change at every flip).
-      { name: "APP_COLOR", value: color },
-    ];
-    objects.push({
-      key: `deployment-${color}`,
+/** One color: its Deployment, and while it runs its HPA and PodDisruptionBudget. */
+function colorObjects(ctx: PlanContext, color: Color): PlannedObject[] {
+  const running = ctx.input[color].replicas > 0;
+  return [
+    colorDeployment(ctx, color),
+    ...(running ? [colorAutoscaler(ctx, color), colorDisruptionBudget(ctx, color)] : []),
+  ];
+}
+
+/** The pod's volumes and mounts: a bounded /tmp (the root filesystem is read-only), the CSI secrets. */
+function podStorage(input: BlueGreenPlanInput) {
+  const volumeMounts = [
+    { name: "tmp", mountPath: "/tmp" },
+    ...(input.secretsMount
+      ? [{ name: "secrets", mountPath: input.secretsMount.mountPath, readOnly: true }]
+      : []),
+  ];
+  const volumes: Record<string, unknown>[] = [
+    // The root filesystem is read-only; /tmp is the one writable place, bounded so it cannot fill the node.
+    { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+    ...(input.secretsMount ? [csiSecretsVolume("secrets", input.secretsMount.secretProviderClassName)] : []),
+  ];
+  return { volumeMounts, volumes };
+}
+
+/** The app container: probes on the configured paths, restricted security context, the requested resources. */
+function appContainer(
+  input: BlueGreenPlanInput,
+  tag: string,
+  env: { name: string; value: pulumi.Input<string> }[],
+  volumeMounts: Record<string, unknown>[],
+): Record<string, unknown> {
+  const { port, resources } = input;
+  return {
+    name: "app",
+    image: `${input.image}:${tag}`,
+    imagePullPolicy: "IfNotPresent",
+    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+    env,
+    // Slow starts (model warm-up) get 60 s before liveness may kill the container.
+    startupProbe: {
+      httpGet: { path: input.probes.livenessPath, port: "http" },
+      periodSeconds: 2,
+      failureThreshold: 30,
+    },
+    readinessProbe: {
+      httpGet: { path: input.probes.readinessPath, port: "http" },
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+    livenessProbe: {
+      httpGet: { path: input.probes.livenessPath, port: "http" },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+    resources: {
+      requests: { cpu: resources.cpuRequest, memory: resources.memoryRequest },
+      limits: { cpu: resources.cpuLimit, memory: resources.memoryLimit },
+    },
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts,
+  };
+}
+
+function colorDeployment(ctx: PlanContext, color: Color): PlannedObject {
+  const { input, base, meta } = ctx;
+  const { name } = input;
+  const { tag, replicas } = input[color];
+  const deployName = `${name}-${color}`;
+  const podSelector = { app: name, color };
+  const running = replicas > 0;
+  const { volumeMounts, volumes } = podStorage(input);
+  const env = [
+    ...Object.entries(input.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
+    // The color this pod belongs to (not whether it is live: that would change at every flip).
+    { name: "APP_COLOR", value: color },
+  ];
+  return {
+    key: `deployment-${color}`,
+    kind: "Deployment",
+    manifest: {
+      apiVersion: "apps/v1",
       kind: "Deployment",
-      manifest: {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: meta(deployName, { color, "app.kubernetes.io/instance": deployName }),
-        spec: {
-          // Running colors: the HPA owns `replicas` (see the file comment). Parked colors: explicitly 0.
-          ...(running ? {} : { replicas: 0 }),
-          revisionHistoryLimit: 5,
-          selector: { matchLabels: podSelector },
-          // A new tag on the preview color rolls without losing capacity.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
-          template: {
-            metadata: {
-              labels: {
-                ...base,
-                ...podSelector,
-                "app.kubernetes.io/instance": deployName,
-                "app.kubernetes.io/version": tag,
-                "azure.workload.identity/use": "true",
+      metadata: meta(deployName, { color, "app.kubernetes.io/instance": deployName }),
+      spec: {
+        // Running colors: the HPA owns `replicas` (see the file comment). Parked colors: explicitly 0.
+        ...(running ? {} : { replicas: 0 }),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: podSelector },
+        // A new tag on the preview color rolls without losing capacity.
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+        template: {
+          metadata: {
+            labels: {
+              ...base,
+              ...podSelector,
+              "app.kubernetes.io/instance": deployName,
+              "app.kubernetes.io/version": tag,
+              "azure.workload.identity/use": "true",
+            },
+          },
+          spec: {
+            serviceAccountName: input.serviceAccountName,
+            // The app does not call the Kubernetes API; the workload identity token is projected separately.
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(input.runAsUser ?? 10001),
+            terminationGracePeriodSeconds: 30,
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: podSelector },
               },
-            },
-            spec: {
-              serviceAccountName: input.serviceAccountName,
-              // The app does not call the Kubernetes API; the workload identity token is projected separately.
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(input.runAsUser ?? 10001),
-              terminationGracePeriodSeconds: 30,
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: "topology.kubernetes.io/zone",
-                  whenUnsatisfiable: "ScheduleAnyway",
-                  labelSelector: { matchLabels: podSelector },
-                },
-              ],
-              containers: [
-                {
-                  name: "app",
-                  image: `${input.image}:${tag}`,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
-                  env,
-                  // Slow starts (model warm-up) get 60 s before liveness may kill the container.
-                  startupProbe: {
-                    httpGet: { path: input.probes.livenessPath, port: "http" },
-                    periodSeconds: 2,
-                    failureThreshold: 30,
-                  },
-                  readinessProbe: {
-                    httpGet: { path: input.probes.readinessPath, port: "http" },
-                    periodSeconds: 5,
-                    timeoutSeconds: 2,
-                    failureThreshold: 3,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: input.probes.livenessPath, port: "http" },
-                    periodSeconds: 10,
-                    timeoutSeconds: 2,
-                    failureThreshold: 3,
-                  },
-                  resources: {
-                    requests: { cpu: resources.cpuRequest, memory: resources.memoryRequest },
-                    limits: { cpu: resources.cpuLimit, memory: resources.memoryLimit },
-                  },
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts,
-                },
-              ],
-              volumes,
-            },
+            ],
+            containers: [appContainer(input, tag, env, volumeMounts)],
+            volumes,
           },
         },
       },
-    });
-    if (!running) continue;
-    objects.push({
-      key: `hpa-${color}`,
-      kind: "HorizontalPodAutoscaler",
-      manifest: {
-        apiVersion: "autoscaling/v2",
-        kind: "HorizontalPodAutoscaler",
-        metadata: meta(deployName, { color }),
-        spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployName },
-          minReplicas: replicas,
-          maxReplicas: autoscaling.maxReplicas,
-          metrics: [
-            {
-              type: "Resource",
-              resource: {
-                name: "cpu",
-                target: { type: "Utilization", averageUtilization: autoscaling.cpuUtilization },
-              },
-            },
-          ],
-          // Up fast (a flip can land full traffic on this color), down slowly (no flapping).
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: 0,
-              policies: [{ type: "Percent", value: 100, periodSeconds: 30 }],
-            },
-            scaleDown: { stabilizationWindowSeconds: 300 },
-          },
-        },
-      },
-    });
-    objects.push({
-      key: `pdb-${color}`,
-      kind: "PodDisruptionBudget",
-      manifest: {
-        apiVersion: "policy/v1",
-        kind: "PodDisruptionBudget",
-        metadata: meta(deployName, { color }),
-        spec: {
-          // maxUnavailable (not minAvailable = replicas): a node drain can always evict one pod at a time,
-          // even for a single-replica color, so cluster upgrades never block on us.
-          maxUnavailable: 1,
-          selector: { matchLabels: podSelector },
-          // Pods that are not ready yet may always be evicted (they serve nothing).
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-    });
-  }
+    },
+  };
+}
 
+function colorAutoscaler({ input, meta }: PlanContext, color: Color): PlannedObject {
+  const { replicas } = input[color];
+  const deployName = `${input.name}-${color}`;
+  const { autoscaling } = input;
+  return {
+    key: `hpa-${color}`,
+    kind: "HorizontalPodAutoscaler",
+    manifest: {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: meta(deployName, { color }),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployName },
+        minReplicas: replicas,
+        maxReplicas: autoscaling.maxReplicas,
+        metrics: [
+          {
+            type: "Resource",
+            resource: {
+              name: "cpu",
+              target: { type: "Utilization", averageUtilization: autoscaling.cpuUtilization },
+            },
+          },
+        ],
+        // Up fast (a flip can land full traffic on this color), down slowly (no flapping).
+        behavior: {
+          scaleUp: {
+            stabilizationWindowSeconds: 0,
+            policies: [{ type: "Percent", value: 100, periodSeconds: 30 }],
+          },
+          scaleDown: { stabilizationWindowSeconds: 300 },
+        },
+      },
+    },
+  };
+}
+
+function colorDisruptionBudget({ input, meta }: PlanContext, color: Color): PlannedObject {
+  const deployName = `${input.name}-${color}`;
+  const podSelector = { app: input.name, color };
+  return {
+    key: `pdb-${color}`,
+    kind: "PodDisruptionBudget",
+    manifest: {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: meta(deployName, { color }),
+      spec: {
+        // maxUnavailable (not minAvailable = replicas): a node drain can always evict one pod at a time,
+        // even for a single-replica color, so cluster upgrades never block on us.
+        maxUnavailable: 1,
+        selector: { matchLabels: podSelector },
+        // Pods that are not ready yet may always be evicted (they serve nothing).
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    },
+  };
+}
+
+/** The live Service, the preview Service (the only objects a flip changes) and the headless metrics one. */
+function services({ input, meta }: PlanContext): PlannedObject[] {
+  const { name, port } = input;
   const selectors = serviceSelectors(name, input.activeColor);
   const servicePorts = [{ name: "http", port, targetPort: "http", protocol: "TCP" }];
-  objects.push(
+  return [
     {
       key: SERVICE_KEYS.stable,
       kind: "Service",
@@ -396,9 +468,12 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
         spec: { clusterIP: "None", selector: { app: name }, ports: servicePorts },
       },
     },
-  );
+  ];
+}
 
-  objects.push({
+function serviceMonitor({ input, meta }: PlanContext): PlannedObject {
+  const { name, namespace: ns } = input;
+  return {
     key: "servicemonitor",
     kind: "ServiceMonitor",
     manifest: {
@@ -425,10 +500,14 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
         ],
       },
     },
-  });
+  };
+}
 
+/** Default deny both ways; ingress from the ingress namespaces; egress to DNS and the listed targets. */
+function networkPolicies({ input, meta }: PlanContext): PlannedObject[] {
+  const { name, namespace: ns, port } = input;
   const appPods = { matchLabels: { app: name } };
-  objects.push(
+  const policies: PlannedObject[] = [
     {
       key: "netpol-default-deny",
       kind: "NetworkPolicy",
@@ -483,15 +562,15 @@ export function planBlueGreen(input: BlueGreenPlanInput): PlannedObject[] {
         },
       },
     },
-  );
+  ];
   if (input.egressFqdns && input.egressFqdns.names.length > 0) {
-    objects.push({
+    policies.push({
       key: "cnp-fqdn-egress",
       kind: "CiliumNetworkPolicy",
       manifest: fqdnEgressPolicy(name, ns, input.egressFqdns),
     });
   }
-  return objects;
+  return policies;
 }
 
 /**
