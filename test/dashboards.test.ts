@@ -2,17 +2,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
+import { DashboardError, jsonErrorOffset, loadDashboards } from "../infra/monitoring/dashboards";
 import {
-  contractMetrics,
-  DashboardError,
   DATASOURCE_REF,
+  contractMetrics,
   fixedRateWindow,
-  jsonErrorOffset,
-  loadDashboards,
+  lintDashboards,
   promqlProblems,
   recordingRuleNames,
   substituteVariables,
-} from "../infra/monitoring/dashboards";
+} from "./dashboardLint";
 import { dashboardConfigMap, monitoringContent } from "../infra/monitoring/monitoringStack";
 import { parseStackConfig } from "../infra/config";
 import { stackConfig } from "./mocks";
@@ -42,7 +41,7 @@ type Json = Record<string, unknown> & {
   targets?: { expr: string; datasource?: unknown }[];
 };
 
-const dashboards = loadDashboards(DASHBOARDS, { knownMetrics: KNOWN });
+const dashboards = lintDashboards(DASHBOARDS, { knownMetrics: KNOWN });
 const models = dashboards.map((d) => ({ ...d, model: JSON.parse(d.json) as Json }));
 
 function allPanels(model: Json): Json[] {
@@ -259,7 +258,7 @@ describe("jsonErrorOffset", () => {
   });
 });
 
-describe("loadDashboards rejects a broken dashboard", () => {
+describe("lintDashboards rejects a broken dashboard", () => {
   let dir: string | undefined;
   afterEach(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -313,19 +312,29 @@ describe("loadDashboards rejects a broken dashboard", () => {
   function loadError(files: Record<string, unknown>): DashboardError {
     const root = write(files);
     try {
-      loadDashboards(root, { knownMetrics: KNOWN });
+      lintDashboards(root, { knownMetrics: KNOWN });
     } catch (e) {
       expect(e).toBeInstanceOf(DashboardError);
       return e as DashboardError;
     }
-    throw new Error("expected loadDashboards to throw a DashboardError");
+    throw new Error("expected lintDashboards to throw a DashboardError");
   }
 
   const rate = "sum(rate(agent_requests_total[$__rate_interval]))";
 
+  it("the program's loader ships what the lint refuses (pulumi up loads, the tests lint)", () => {
+    const root = write({
+      "agents/ok.json": dashboard("ok", [panel("Requests", "sum(agent_requests_total)")]),
+    });
+    expect(loadDashboards(root).map((d) => d.uid)).toEqual(["ok"]);
+    expect(() => lintDashboards(root, { knownMetrics: KNOWN })).toThrow(/counter used outside rate/);
+    const broken = write({ "agents/bad.json": '{ "uid": "bad", ' });
+    expect(() => loadDashboards(broken)).toThrow(/bad\.json:1:\d+: invalid JSON/);
+  });
+
   it("loads a well-formed fixture (so the failures below are the ones under test)", () => {
     const root = write({ "agents/ok.json": dashboard("ok", [panel("Requests", rate)]) });
-    expect(loadDashboards(root, { knownMetrics: KNOWN })).toEqual([
+    expect(lintDashboards(root, { knownMetrics: KNOWN })).toEqual([
       expect.objectContaining({ uid: "ok", title: "Title of ok", folder: "agents" }),
     ]);
   });

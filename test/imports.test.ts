@@ -137,6 +137,30 @@ describe("import graph", () => {
     expect(findCycle(graph)).toBeUndefined();
   });
 
+  it("the program (infra/) imports only runtime dependencies: npm ci --omit=dev then pulumi up works", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const runtime = new Set([
+      ...Object.keys(pkg.dependencies),
+      "fs",
+      "path",
+      "os",
+      "crypto",
+      "child_process",
+      "util",
+    ]);
+    const bare = tsFiles("infra").flatMap((f) =>
+      [...fs.readFileSync(path.join(ROOT, f), "utf8").matchAll(/from\s+["']([^."'][^"']*)["']/g)].map((m) => {
+        const spec = m[1]!.replace(/^node:/, "");
+        const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;
+        return { f, name };
+      }),
+    );
+    expect(bare.length).toBeGreaterThan(20);
+    expect(bare.filter((b) => !runtime.has(b.name)).map((b) => `${b.f} imports ${b.name}`)).toEqual([]);
+  });
+
   it("has no arrow running back up", () => {
     expect(upwardArrows(graph)).toEqual([]);
   });

@@ -22,7 +22,7 @@ import {
   type RecordingRule,
   type RuleLoadOptions,
 } from "../infra/monitoring/rules";
-import { contractMetrics as readContractMetrics } from "../infra/monitoring/dashboards";
+import { contractMetrics as readContractMetrics } from "./dashboardLint";
 import { run, tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
