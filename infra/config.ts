@@ -100,6 +100,17 @@ function checkProd(c: z.infer<typeof configSchema>, issue: Issue): void {
     ["postgres", "highAvailability"],
     'must be "ZoneRedundant"',
   );
+  // Zone-redundant HA needs a tier that has HA at all (Burstable has none): said here, in the same round.
+  need(
+    c.postgres.skuTier !== "Burstable",
+    ["postgres", "skuTier"],
+    'must be "GeneralPurpose" (Burstable servers have no high availability)',
+  );
+  need(
+    c.postgres.skuTier !== "Burstable" || !/^Standard_B/.test(c.postgres.skuName),
+    ["postgres", "skuName"],
+    'must be "Standard_D2ds_v5" or another General Purpose (D-series) size, to go with postgres.skuTier GeneralPurpose',
+  );
   need(c.postgres.geoRedundantBackup, ["postgres", "geoRedundantBackup"], "must be true");
   need(c.postgres.backupRetentionDays >= 14, ["postgres", "backupRetentionDays"], "must be at least 14");
   need(c.redis.highAvailability, ["redis", "highAvailability"], "must be true");
@@ -244,19 +255,38 @@ export function setCommand(path: PropertyKey[], value: string): string {
 }
 
 /** A value to put into the fix command: the nearest allowed one when the schema tells, else `<value>`. */
-function suggestedValue(i: z.core.$ZodIssue, given: unknown, s: AnySchema): string {
+function suggestedValue(i: z.core.$ZodIssue, given: unknown, s: AnySchema, raw: unknown): string {
   if (i.code === "too_small" && i.origin === "number") return String(i.minimum);
   if (i.code === "too_big" && i.origin === "number") return String(i.maximum);
+  // A rule of ours says what it needs ('must be "Standard"', "must be at least 3", "must be true",
+  // "must not exceed app.autoscaling.maxReplicas"): the fix sets exactly that, never the value given again.
+  if (i.code === "custom") {
+    const required = requiredByRule(i.message, raw);
+    if (required !== undefined) return required;
+  }
   if (s?.def?.type === "enum") {
     const options = (s.options as unknown[]).map(String);
     return (typeof given === "string" && nearest(given, options)) || `<${options.join("|")}>`;
   }
-  if (s?.def?.type === "boolean")
-    return i.code === "custom" && /must be true/.test(i.message) ? "true" : "<true|false>";
-  if (i.code === "custom" && /^must be true\b/.test(i.message)) return "true";
+  if (s?.def?.type === "boolean") return "<true|false>";
   // A number where a string belongs (YAML `kubernetesVersion: 1.33`): the same text, stored as a string.
   if (i.code === "invalid_type" && i.expected === "string" && typeof given === "number") return String(given);
   return "<value>";
+}
+
+/** The value a custom rule's message asks for, when it names one. */
+export function requiredByRule(message: string, raw: unknown): string | undefined {
+  const quoted = /^must be "([^"]+)"/.exec(message);
+  if (quoted) return quoted[1];
+  if (/^must be true\b/.test(message)) return "true";
+  const atLeast = /^must be at least (\d+)\b/.exec(message);
+  if (atLeast) return atLeast[1];
+  const notExceed = /^must not exceed ([a-zA-Z.]+)/.exec(message);
+  if (notExceed) {
+    const other = valueAt(raw, notExceed[1]!.split("."));
+    if (typeof other === "number") return String(other);
+  }
+  return undefined;
 }
 
 /** zod's own wording ("Invalid input", "Too small: expected …"): replaced by ours; schema messages are kept. */
@@ -264,6 +294,30 @@ const ZOD_DEFAULT_MESSAGE = /^(Invalid (input|option|string|type|element|key|val
 
 function show(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+}
+
+/**
+ * Every issue in words, once: a key that is "missing" only because it is spelt wrong (`aks.tierr` for
+ * `aks.tier`) is reported by the unknown-key message alone, which moves its value to the right name.
+ */
+function describeIssues(issues: z.core.$ZodIssue[], raw: unknown): string[] {
+  const misspeltFor = new Set<string>();
+  for (const i of issues) {
+    if (i.code !== "unrecognized_keys") continue;
+    const parent = schemaAt(i.path);
+    const known = parent?.def?.type === "object" ? Object.keys(parent.shape as object) : [];
+    for (const k of i.keys) {
+      const guess = nearest(k, known);
+      if (guess !== undefined) misspeltFor.add(keyOf([...i.path, guess]));
+    }
+  }
+  return issues
+    .filter(
+      (i) =>
+        i.code === "unrecognized_keys" ||
+        !(valueAt(raw, i.path) === undefined && misspeltFor.has(keyOf(i.path))),
+    )
+    .map((i) => describeIssue(i, raw));
 }
 
 function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
@@ -275,10 +329,17 @@ function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
       const guess = nearest(k, known);
       const full = keyOf([...i.path, k]);
       const flag = i.path.length ? " --path" : "";
+      // The misspelt key's own value moves to the key it was meant for (when it is a plain value).
+      const given = valueAt(raw, [...i.path, k]);
+      const value = ["string", "number", "boolean"].includes(typeof given) ? String(given) : "<value>";
+      const missing = guess !== undefined && valueAt(raw, [...i.path, guess]) === undefined;
       return (
-        `${full}: did you mean ${guess ? keyOf([...i.path, guess]) : `one of ${known.join(", ")}`}?\n` +
-        `fix: pulumi config rm${flag} '${full}'` +
-        (guess ? `; ${setCommand([...i.path, guess], "<value>")}` : "")
+        `${full}: did you mean ${guess ? keyOf([...i.path, guess]) : `one of ${known.join(", ")}`}?` +
+        (missing
+          ? ` (${keyOf([...i.path, guess!])} is not set: this is its value under a misspelt name)`
+          : "") +
+        `\nfix: pulumi config rm${flag} '${full}'` +
+        (guess ? `; ${setCommand([...i.path, guess], value)}` : "")
       );
     });
     return `unknown key${i.keys.length > 1 ? "s" : ""}${where}: ${i.keys.join(", ")} — ${lines.join("\n")}`;
@@ -288,7 +349,7 @@ function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
   const allowed = allowedText(s);
   // An empty list is filled item by item: `--path '<key>[0]'`.
   const fixPath = i.code === "too_small" && i.origin === "array" ? [...i.path, 0] : i.path;
-  const fix = `fix: ${setCommand(fixPath, suggestedValue(i, given, s))}`;
+  const fix = `fix: ${setCommand(fixPath, suggestedValue(i, given, s, raw))}`;
   if (i.code !== "custom" && i.path.length > 0 && given === undefined) {
     const what = ZOD_DEFAULT_MESSAGE.test(i.message) ? allowed && `it takes ${allowed}` : `it ${i.message}`;
     return `${keyOf(i.path)} is missing: set it${what ? ` (${what})` : ""}\n${fix}`;
@@ -303,7 +364,8 @@ function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
       message = `takes at most ${String(i.maximum)} item(s)`;
     else if (i.code === "invalid_type" && !allowed) message = `must be a ${i.expected}`;
     else message = allowed ? `must be ${allowed}` : "has an invalid value";
-  } else if (allowed && ["number", "enum", "boolean"].includes(s?.def?.type)) {
+  } else if (i.code !== "custom" && allowed && ["number", "enum", "boolean"].includes(s?.def?.type)) {
+    // A rule of ours states what it needs ("must be at least 3"); the schema's range would contradict it.
     message = `${message}; allowed: ${allowed}`;
   }
   return `${keyOf(i.path)} ${message}${got}\n${fix}`;
@@ -371,7 +433,7 @@ export function parseStackConfig(raw: Record<string, string>, stack?: string): S
     obj[key] = decodeValue(key, value, problems);
   }
   const result = configSchema.safeParse(obj);
-  if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, obj)));
+  if (!result.success) problems.push(...describeIssues(result.error.issues, obj));
   else problems.push(...crossChecks(result.data, stack));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(result.data!);

@@ -115,7 +115,7 @@ describe("config messages: unknown keys and namespaces", () => {
       "unknown key: protcet — monitoring-platform:protcet: did you mean monitoring-platform:protect?",
     );
     expect(msg).toContain(
-      "fix: pulumi config rm 'monitoring-platform:protcet'; pulumi config set monitoring-platform:protect <value>",
+      "fix: pulumi config rm 'monitoring-platform:protcet'; pulumi config set monitoring-platform:protect true",
     );
   });
 

@@ -4,7 +4,7 @@
  * resources.json, manifests/ and alertmanager.yaml; prints a summary. No CLI, credentials or network.
  */
 import * as path from "path";
-import { readStackConfig } from "../shared/stackFile";
+import { fixesForFile, readStackConfig } from "../shared/stackFile";
 import { repoRoot } from "../../infra/repoRoot";
 import { evaluateProgram } from "../shared/mockRuntime";
 import { asTyped, summarize, writeRender } from "../shared/renderOutput";
@@ -63,9 +63,17 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${written.files} files to ${asTyped(out)} in ${Date.now() - started} ms`);
 }
 
+/** The `--config <file>` given, as typed (for the fix commands), if any. */
+function configFileArg(argv: string[]): string | undefined {
+  const i = argv.indexOf("--config");
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
 main().catch((e: unknown) => {
   // Config errors already say which key and how to fix it; print them without a stack trace.
   const err = e as Error;
+  const configFile = configFileArg(process.argv.slice(2));
+  if (err.name === "ConfigError" && configFile) err.message = fixesForFile(err.message, configFile);
   if (err instanceof UsageError) {
     console.error(`render: ${err.message}\n\n${USAGE}`);
     process.exit(2);

@@ -73,3 +73,16 @@ export function readStackConfig(root: string, stack: string, stackFile?: string)
   }
   return { project: project.name, stack, config, secretKeys: [...secretKeys], placeholders };
 }
+
+/**
+ * Config fixes for a stack file given with `--config <file>`: every `pulumi config set`/`rm` gets
+ * `--config-file <file>` (Pulumi's flag for exactly this: "use the configuration values in the specified
+ * file rather than detecting the file name", pulumi.com/docs/iac/cli/commands/pulumi_config_set) and
+ * "Pulumi.<stack>.yaml" names the file, so the printed command changes the file that was rendered.
+ */
+export function fixesForFile(message: string, file: string): string {
+  const arg = /^[\w./@:-]+$/.test(file) ? file : `'${file.replace(/'/g, "'\\''")}'`;
+  return message
+    .replace(/pulumi config (set|rm)\b/g, `pulumi config $1 --config-file ${arg}`)
+    .replace(/Pulumi\.<stack>\.yaml/g, file);
+}

@@ -119,16 +119,28 @@ export function checkNetwork(n: NetworkConfig, issue: Issue): void {
   for (const { k, c } of subnets) {
     if (c && !contains(vnet, c)) issue(["network", k], `${n[k]} is outside network.vnetCidr ${n.vnetCidr}`);
   }
+  // A subnet that overlaps several others is the one that moved: blame it once, not each of the others.
+  const pairs: [number, number][] = [];
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
-      const a = subnets[i]!;
-      const b = subnets[j]!;
-      if (a.c && b.c && overlaps(a.c, b.c)) {
-        issue(
-          ["network", b.k],
-          `${n[b.k]} overlaps network.${a.k} ${n[a.k]}: give each subnet its own range`,
-        );
-      }
+      const a = subnets[i]!.c;
+      const b = subnets[j]!.c;
+      if (a && b && overlaps(a, b)) pairs.push([i, j]);
+    }
+  }
+  const partners = (i: number) => pairs.filter((p) => p.includes(i)).map(([a, b]) => (a === i ? b : a));
+  const culprit = subnets.findIndex((_, i) => partners(i).length > 1);
+  const named = (i: number) => `network.${subnets[i]!.k} ${n[subnets[i]!.k]}`;
+  if (culprit >= 0) {
+    const k = subnets[culprit]!.k;
+    issue(
+      ["network", k],
+      `${n[k]} overlaps ${partners(culprit).map(named).join(" and ")}: give each subnet its own range`,
+    );
+  } else {
+    for (const [i, j] of pairs) {
+      const b = subnets[j]!.k;
+      issue(["network", b], `${n[b]} overlaps ${named(i)}: give each subnet its own range`);
     }
   }
   const pod = parseCidr(n.podCidr);

@@ -55,13 +55,15 @@ export function postgresConfigProblems(pg: PostgresConfig, zoneRedundant: boolea
   if (pg.skuTier === "Burstable" && pg.highAvailability !== "Disabled") {
     problems.push(
       `monitoring-platform:postgres.highAvailability is ${pg.highAvailability} but Burstable servers have no HA: ` +
-        'set postgres.highAvailability to "Disabled", or use postgres.skuTier GeneralPurpose',
+        'set postgres.highAvailability to "Disabled", or use postgres.skuTier GeneralPurpose\n' +
+        "fix: pulumi config set --path 'monitoring-platform:postgres.highAvailability' Disabled",
     );
   }
   if (pg.highAvailability === "ZoneRedundant" && !zoneRedundant) {
     problems.push(
       "monitoring-platform:postgres.highAvailability is ZoneRedundant but zoneRedundant is false: " +
-        'set zoneRedundant to true, or postgres.highAvailability to "SameZone" or "Disabled"',
+        'set zoneRedundant to true, or postgres.highAvailability to "SameZone" or "Disabled"\n' +
+        "fix: pulumi config set monitoring-platform:zoneRedundant true",
     );
   }
   const dup = pg.databases.find((d, i) => pg.databases.indexOf(d) !== i);
