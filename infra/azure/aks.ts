@@ -64,12 +64,38 @@ export class AksCluster extends pulumi.ComponentResource {
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:AksCluster", name, {}, opts);
     const clusterName = azureName("aks", args.stack);
-    const system = systemPool(args.aks, args.zoneRedundant);
-    const user = userPool(args.aks, args.zoneRedundant);
+    const checked = this.guardCreateOnly(args, clusterName);
+    const { subnetRole, controlPlane } = this.controlPlaneIdentity(name, args);
+    const cluster = this.managedCluster(name, args, checked, controlPlane, subnetRole);
+    this.userPool(name, args, cluster);
+    this.maintenanceWindows(name, args, cluster);
+    this.observability(name, args, cluster, clusterName);
+    const adminAssignments = this.clusterAdmins(name, args, cluster);
+    this.appRoutingDns(name, args, cluster);
+    const { kubeconfig, provider } = this.kubernetesProvider(
+      name,
+      args,
+      cluster,
+      clusterName,
+      adminAssignments,
+    );
+    this.kubeconfig = kubeconfig;
+    this.provider = provider;
+    this.clusterName = cluster.name;
+    this.clusterId = cluster.id;
+    this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
+    this.kubeletObjectId = cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
+    this.registerOutputs({ clusterName: this.clusterName, oidcIssuerUrl: this.oidcIssuerUrl });
+  }
 
+  /**
+   * A change of a setting AKS fixes at creation is refused here, with the way out, before ARM would fail
+   * mid-update or (for the ignored inline pool) the change would silently not happen. Resolves to the name.
+   */
+  private guardCreateOnly(args: AksClusterArgs, clusterName: string): pulumi.Output<string> {
     // A change of a setting AKS fixes at creation is refused here, with the way out, before ARM would
     // fail mid-update or (for the ignored inline pool) the change would silently not happen.
-    const checked = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+    return pulumi.output(args.resourceGroupName).apply(async (rg) => {
       await guardCreateOnly(
         `AKS cluster ${clusterName}`,
         () =>
@@ -82,7 +108,9 @@ export class AksCluster extends pulumi.ComponentResource {
       );
       return clusterName;
     });
+  }
 
+  private controlPlaneIdentity(name: string, args: AksClusterArgs) {
     // Control-plane identity, user-assigned and granted Network Contributor on the node subnet *before* the
     // cluster exists, as the AKS baseline does (mspnp/aks-baseline cluster-stamp: the identity is created
     // and given the role first). With a system-assigned identity the role can only be granted after
@@ -109,7 +137,19 @@ export class AksCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const cluster = new containerservice.ManagedCluster(
+    return { controlPlane, subnetRole };
+  }
+
+  private managedCluster(
+    name: string,
+    args: AksClusterArgs,
+    checked: pulumi.Output<string>,
+    controlPlane: managedidentity.UserAssignedIdentity,
+    subnetRole: authorization.RoleAssignment,
+  ): containerservice.ManagedCluster {
+    const system = systemPool(args.aks, args.zoneRedundant);
+    const clusterName = azureName("aks", args.stack);
+    return new containerservice.ManagedCluster(
       `${name}-cluster`,
       {
         resourceName: checked,
@@ -150,7 +190,10 @@ export class AksCluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [subnetRole], ignoreChanges: CLUSTER_IGNORED },
     );
+  }
 
+  private userPool(name: string, args: AksClusterArgs, cluster: containerservice.ManagedCluster): void {
+    const user = userPool(args.aks, args.zoneRedundant);
     new containerservice.AgentPool(
       `${name}-user-pool`,
       {
@@ -174,7 +217,13 @@ export class AksCluster extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: USER_POOL_IGNORED },
     );
+  }
 
+  private maintenanceWindows(
+    name: string,
+    args: AksClusterArgs,
+    cluster: containerservice.ManagedCluster,
+  ): void {
     for (const m of maintenanceSchedules(args.aks.maintenanceWindow)) {
       new containerservice.MaintenanceConfiguration(
         `${name}-${m.configName}`,
@@ -187,7 +236,15 @@ export class AksCluster extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+  }
 
+  /** Container Insights (data collection rule and association) and the control-plane diagnostic setting. */
+  private observability(
+    name: string,
+    args: AksClusterArgs,
+    cluster: containerservice.ManagedCluster,
+    clusterName: string,
+  ): void {
     // Container Insights with managed-identity auth (`useAADAuth`) collects only through a data collection
     // rule associated with the cluster; without it the agent runs and sends nothing.
     const dcr = new insights.DataCollectionRule(
@@ -245,7 +302,13 @@ export class AksCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
 
+  private clusterAdmins(
+    name: string,
+    args: AksClusterArgs,
+    cluster: containerservice.ManagedCluster,
+  ): authorization.RoleAssignment[] {
     // Azure RBAC: the deployer and the admin groups get cluster-admin through Azure roles (local
     // accounts are disabled, so there is no other way in).
     const roleId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.aksRbacClusterAdmin}`;
@@ -261,7 +324,7 @@ export class AksCluster extends pulumi.ComponentResource {
         type: "Group" as const,
       })),
     ];
-    const adminAssignments = admins.map(
+    return admins.map(
       (a) =>
         new authorization.RoleAssignment(
           `${name}-rbac-${a.key}`,
@@ -274,7 +337,10 @@ export class AksCluster extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
+  }
 
+  /** DNS Zone Contributor for the app-routing add-on's identity on each zone it keeps records in. */
+  private appRoutingDns(name: string, args: AksClusterArgs, cluster: containerservice.ManagedCluster): void {
     const appRoutingIdentity = cluster.ingressProfile.apply(
       (p) => p?.webAppRouting?.identity?.objectId ?? "",
     );
@@ -290,12 +356,21 @@ export class AksCluster extends pulumi.ComponentResource {
         { parent: this },
       );
     });
+  }
 
+  /** The kubeconfig (kubelogin, Azure CLI) and the one Kubernetes provider every in-cluster resource uses. */
+  private kubernetesProvider(
+    name: string,
+    args: AksClusterArgs,
+    cluster: containerservice.ManagedCluster,
+    clusterName: string,
+    adminAssignments: authorization.RoleAssignment[],
+  ) {
     const creds = containerservice.listManagedClusterUserCredentialsOutput(
       { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
       { parent: this },
     );
-    this.kubeconfig = pulumi.secret(
+    const kubeconfig = pulumi.secret(
       creds.kubeconfigs.apply((k) => {
         const first = k[0];
         if (!first) throw new pulumi.ResourceError("AKS returned no user kubeconfig", this);
@@ -305,24 +380,20 @@ export class AksCluster extends pulumi.ComponentResource {
     // In a real deployment the provider also waits until the role has propagated (bounded, with a clear
     // message); the assignment resources only say that ARM accepted them.
     const adminIds = pulumi.all(adminAssignments.map((a) => a.id));
-    const usableKubeconfig = pulumi.all([this.kubeconfig, adminIds]).apply(async ([kc]) => {
+    const usableKubeconfig = pulumi.all([kubeconfig, adminIds]).apply(async ([kc]) => {
       if (isRealDeployment() && !pulumi.runtime.isDryRun()) {
         await waitForClusterAdmin(kubectlCanIProbe(kc), clusterName);
       }
       return kc;
     });
-    this.provider = new k8s.Provider(
+    const provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: pulumi.secret(usableKubeconfig), enableServerSideApply: true },
       // Every in-cluster resource goes through this provider: it must not run before the deployer holds
       // cluster-admin (Azure RBAC), or the first `pulumi up` fails with 403s.
       { parent: this, dependsOn: adminAssignments },
     );
-    this.clusterName = cluster.name;
-    this.clusterId = cluster.id;
-    this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
-    this.kubeletObjectId = cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
-    this.registerOutputs({ clusterName: this.clusterName, oidcIssuerUrl: this.oidcIssuerUrl });
+    return { kubeconfig, provider };
   }
 }
 
