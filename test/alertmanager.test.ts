@@ -8,11 +8,13 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, tool } from "./tools";
+import { isAlertingRule, loadRuleFiles } from "../infra/monitoring/rules";
 import type { StackConfig } from "../infra/config";
 import { VAULT_SECRETS } from "../infra/azure/secrets";
 import {
   AlertmanagerConfigError,
   BUSINESS_HOURS,
+  OUTAGE_INHIBITIONS,
   RECEIVERS,
   alertmanagerConfig,
   redirectReceivers,
@@ -154,7 +156,7 @@ describe.each(STACKS)("alertmanagerConfig (%s stack)", (stack) => {
       "persistentvolumeclaim",
       "mountpoint",
     ];
-    expect(cfg.inhibit_rules).toEqual([
+    expect(cfg.inhibit_rules.slice(OUTAGE_INHIBITIONS.length)).toEqual([
       {
         source_matchers: ['severity="critical"'],
         target_matchers: ['severity=~"warning|info"', 'alertname!="Watchdog"'],
@@ -377,7 +379,7 @@ describe("amtool", () => {
     async (stack) => {
       const r = await amtool(["check-config", files[stack]!]);
       expect(r.out).toMatch(/SUCCESS/);
-      expect(r.out).toMatch(/2 inhibit rules/);
+      expect(r.out).toMatch(/4 inhibit rules/);
       expect(r.out).toMatch(/6 receivers/);
       expect(r.status).toBe(0);
     },
@@ -511,5 +513,35 @@ describe("amtool", () => {
         resolved: "0",
       });
     });
+  });
+});
+
+describe("one outage, one page: the cause mutes its symptoms", () => {
+  const alerts = loadRuleFiles(path.resolve(__dirname, "..", "rules"), {
+    grafanaUrl: "https://grafana.example.com",
+    runbookBaseUrl: "https://example.com/runbooks",
+    constants: {},
+  })
+    .flatMap((f) => f.groups.flatMap((g) => g.rules))
+    .filter(isAlertingRule);
+  const names = (matchers: string[]) =>
+    matchers.flatMap((m) => /^alertname=~?"(.*)"$/.exec(m)?.[1]?.split("|") ?? []);
+
+  it.each(OUTAGE_INHIBITIONS.map((r, i) => [i, r] as const))(
+    "rule %i names alerts that exist, all critical, all carrying the compared labels",
+    (_i, rule) => {
+      for (const name of [...names(rule.source_matchers), ...names(rule.target_matchers)]) {
+        const a = alerts.find((x) => x.alert === name);
+        expect(a, `${name} is an alert of rules/`).toBeDefined();
+        expect(a!.labels.severity).toBe("critical");
+        for (const l of rule.equal) expect(a!.labels[l], `${name} sets ${l}`).toBeDefined();
+      }
+    },
+  );
+
+  it("is in the generated config of both stacks, before the severity rules", () => {
+    for (const stack of STACKS) {
+      expect(configFor(stack).inhibit_rules.slice(0, OUTAGE_INHIBITIONS.length)).toEqual(OUTAGE_INHIBITIONS);
+    }
   });
 });

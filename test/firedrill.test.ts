@@ -703,6 +703,61 @@ describe("fire drill", () => {
     OUTAGE_PAGE_DEADLINE_MS + 15_000,
   );
 
+  it("one outage, one page: the outage's symptoms are muted while AgentCompleteOutage fires; the probe alone still pages", async () => {
+    // What the cluster also reports in a total outage (kube-state-metrics sees no ready endpoint, the
+    // blackbox probe fails), with the labels those rules give them (rules/agent.yaml).
+    const symptoms: Record<string, string>[] = [
+      {
+        alertname: "AgentLiveServiceNoEndpoints",
+        severity: "critical",
+        service: "agent-api",
+        namespace: "agents",
+        endpoint: "agent-api",
+      },
+      {
+        alertname: "AgentExternalProbeFailing",
+        severity: "critical",
+        service: "agent-api",
+        instance: "https://agents.example.com/health",
+      },
+    ];
+    for (const labels of symptoms) await post("inside", labels);
+    // Another service's probe failing on its own: nothing mutes it.
+    const alone = {
+      alertname: "AgentExternalProbeFailing",
+      severity: "critical",
+      service: "drill-probe-alone",
+      instance: "https://x.example.com/health",
+    };
+    await post("inside", alone);
+    for (const { alertname } of symptoms) {
+      const a = await waitFor(`${alertname} muted by the outage`, 15_000, async () => {
+        const alerts = await getJson<AmAlert[]>(
+          `http://${HOST}:${am.inside.port}/api/v2/alerts?${new URLSearchParams({ filter: `alertname="${alertname}"` })}`,
+        );
+        const mine = alerts.find((x) => x.labels.service === "agent-api");
+        return mine?.status.state === "suppressed" ? mine : undefined;
+      });
+      expect(a.status.inhibitedBy.length).toBeGreaterThan(0);
+    }
+    await waitFor("the lone probe failure at pagerduty-critical", 15_000, () =>
+      receiversOf("inside", (l) => l.service === "drill-probe-alone").has(RECEIVERS.pagerdutyCritical)
+        ? true
+        : undefined,
+    );
+    await sleep(SETTLE_MS);
+    const pagedNames = new Set(
+      deliveries
+        .filter((d) => d.am === "inside" && d.receiver === RECEIVERS.pagerdutyCritical)
+        .flatMap((d) => d.alerts)
+        .filter((a) => a.labels.service === "agent-api")
+        .map((a) => a.labels.alertname),
+    );
+    timings["pages for one complete outage (agent-api, pagerduty-critical)"] =
+      `${pagedNames.size}: ${[...pagedNames].join(", ")}`;
+    expect([...pagedNames]).toEqual(["AgentCompleteOutage"]);
+  });
+
   it("pinged the heartbeat steadily throughout (repeat_interval 1m)", () => {
     const pings = deliveries.filter(
       (d) => d.receiver === RECEIVERS.heartbeat && d.alerts.some((a) => isPrometheusWatchdog(a.labels)),

@@ -144,6 +144,30 @@ export const INHIBIT_EQUAL = [
   "mountpoint",
 ] as const;
 
+/**
+ * One outage, one page: the alerts a total outage also trips are symptoms of the cause that pages. All
+ * pods gone (AgentCompleteOutage) also empties the live Service and fails the public probe; a live Service
+ * without endpoints also fails the probe. Each rule names its cause and its symptoms and compares only
+ * `service`: the three alerts carry different object labels (`job`; `namespace`/`endpoint`; `instance`),
+ * and Alertmanager treats a label missing on either side as the empty value
+ * (https://prometheus.io/docs/alerting/latest/configuration/#inhibit_rule), so `equal: [namespace]` would
+ * never match AgentCompleteOutage (no namespace: its `absent()` branch has only `job`). A symptom alone (a
+ * broken ingress or certificate: only the probe fails) still pages. Inhibition acts only while the cause is
+ * in Alertmanager; the cause fires with or before its symptoms (same `for`, or a shorter one than the probe).
+ */
+export const OUTAGE_INHIBITIONS: InhibitRule[] = [
+  {
+    source_matchers: ['alertname="AgentCompleteOutage"'],
+    target_matchers: ['alertname=~"AgentLiveServiceNoEndpoints|AgentExternalProbeFailing"'],
+    equal: ["service"],
+  },
+  {
+    source_matchers: ['alertname="AgentLiveServiceNoEndpoints"'],
+    target_matchers: ['alertname="AgentExternalProbeFailing"'],
+    equal: ["service"],
+  },
+];
+
 /** Name of the time interval built from `monitoring.businessHours`. */
 export const BUSINESS_HOURS = "business-hours";
 
@@ -211,8 +235,9 @@ function templates(grafanaUrl: string) {
 
 /**
  * Builds the Alertmanager configuration: receivers reading their secrets from `secretDir`, the severity
- * routing tree, business hours as a time interval, and inhibition (a critical alert silences the warning
- * and info alerts of the same name and object, a warning the info ones; {@link INHIBIT_EQUAL}). The
+ * routing tree, business hours as a time interval, and inhibition (the cause of an outage silences its
+ * symptoms, {@link OUTAGE_INHIBITIONS}; a critical alert silences the warning and info alerts of the same
+ * name and object, a warning the info ones, {@link INHIBIT_EQUAL}). The
  * result is validated before it is returned.
  */
 export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
@@ -327,6 +352,7 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
   // switch page for a pipeline that works (e.g. while a critical monitoring alert fires).
   const notWatchdog = 'alertname!="Watchdog"';
   const inhibit_rules: InhibitRule[] = [
+    ...OUTAGE_INHIBITIONS,
     {
       source_matchers: severity("critical"),
       target_matchers: ['severity=~"warning|info"', notWatchdog],
