@@ -67,11 +67,24 @@ export class Postgres extends pulumi.ComponentResource {
       this,
     );
 
-    // Day 2: storage auto-grow raises the disk behind Pulumi's back, and Azure refuses any request for a
-    // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
-    // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
-    // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
-    const storage = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+    const storage = this.storageRequest(args, plan);
+    const server = this.server(name, args, plan, storage, zone.id, link);
+    this.serverContents(name, args, plan, server);
+    this.diagnostics(name, args, server);
+    this.serverName = server.name;
+    this.serverId = server.id;
+    this.fqdn = server.fullyQualifiedDomainName;
+    this.adminLogin = args.postgres.adminLogin;
+    this.databaseNames = plan.databases;
+    this.registerOutputs({ serverName: this.serverName, fqdn: this.fqdn });
+  }
+
+  // Day 2: storage auto-grow raises the disk behind Pulumi's back, and Azure refuses any request for a
+  // smaller size ("Storage size cannot be decreased", learn.microsoft.com/azure/postgresql/flexible-server/
+  // how-to-auto-grow-storage). So the size asked for is never below what the server has now; a larger
+  // size in config still grows it. Geo-redundant backup is fixed at creation: refused with a clear message.
+  private storageRequest(args: PostgresArgs, plan: PostgresPlan) {
+    return pulumi.output(args.resourceGroupName).apply(async (rg) => {
       const current = await guardCreateOnly(
         `Postgres server ${plan.serverName}`,
         () =>
@@ -89,8 +102,17 @@ export class Postgres extends pulumi.ComponentResource {
       );
       return storageToRequest(plan.storage, current?.storage?.storageSizeGB);
     });
+  }
 
-    const server = new dbforpostgresql.Server(
+  private server(
+    name: string,
+    args: PostgresArgs,
+    plan: PostgresPlan,
+    storage: dbforpostgresql.ServerArgs["storage"],
+    privateDnsZoneId: pulumi.Input<string>,
+    link: pulumi.Resource,
+  ): dbforpostgresql.Server {
+    return new dbforpostgresql.Server(
       `${name}-server`,
       {
         serverName: plan.serverName,
@@ -104,7 +126,7 @@ export class Postgres extends pulumi.ComponentResource {
         backup: restoredBackup(plan.backup, args.restore),
         network: {
           delegatedSubnetResourceId: args.delegatedSubnetId,
-          privateDnsZoneArmResourceId: zone.id,
+          privateDnsZoneArmResourceId: privateDnsZoneId,
           publicNetworkAccess: "Disabled",
         },
         authConfig: { activeDirectoryAuth: "Enabled", passwordAuth: "Enabled", tenantId: args.tenantId },
@@ -143,7 +165,15 @@ export class Postgres extends pulumi.ComponentResource {
         ],
       },
     );
+  }
 
+  /** The Entra administrator, the server parameters one after another, then the databases. */
+  private serverContents(
+    name: string,
+    args: PostgresArgs,
+    plan: PostgresPlan,
+    server: dbforpostgresql.Server,
+  ): void {
     // Entra authentication needs an Entra administrator; it can then create Entra roles for people and
     // workload identities (passwordless) alongside the password-authenticated admin.
     const entraAdmin = new dbforpostgresql.AdministratorsMicrosoftEntra(
@@ -189,7 +219,9 @@ export class Postgres extends pulumi.ComponentResource {
         { parent: this, protect: args.protect, dependsOn: [previous] },
       );
     }
+  }
 
+  private diagnostics(name: string, args: PostgresArgs, server: dbforpostgresql.Server): void {
     // Postgres logs (connections, errors, slow queries) and platform metrics next to the cluster's logs.
     new monitor.DiagnosticSetting(
       `${name}-diagnostics`,
@@ -202,12 +234,5 @@ export class Postgres extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-
-    this.serverName = server.name;
-    this.serverId = server.id;
-    this.fqdn = server.fullyQualifiedDomainName;
-    this.adminLogin = args.postgres.adminLogin;
-    this.databaseNames = plan.databases;
-    this.registerOutputs({ serverName: this.serverName, fqdn: this.fqdn });
   }
 }
