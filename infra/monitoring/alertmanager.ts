@@ -241,7 +241,23 @@ function templates(grafanaUrl: string) {
  * result is validated before it is returned.
  */
 export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
-  const { businessHours, slackChannels, grafanaUrl } = input;
+  const cfg: AlertmanagerConfig = {
+    global: { resolve_timeout: "5m" },
+    route: routeTree(),
+    inhibit_rules: inhibitRules(),
+    time_intervals: [{ name: BUSINESS_HOURS, time_intervals: [businessHoursInterval(input.businessHours)] }],
+    receivers: receivers(input),
+    templates: [],
+  };
+  validateAlertmanagerConfig(cfg);
+  return cfg;
+}
+
+const severity = (s: "critical" | "warning" | "info") => [`severity="${s}"`];
+
+/** The receivers: PagerDuty per paging severity, Slack per channel, the heartbeat webhook. */
+function receivers(input: AlertmanagerInput): Receiver[] {
+  const { slackChannels, grafanaUrl } = input;
   const secretDir = input.secretDir.replace(/\/+$/, "");
   const secretFile = (name: string) => `${secretDir}/${name}`;
   const t = templates(grafanaUrl);
@@ -290,7 +306,7 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
     ],
   });
 
-  const receivers: Receiver[] = [
+  return [
     pagerduty(RECEIVERS.pagerdutyCritical, "critical"),
     pagerduty(RECEIVERS.pagerdutyWarning, "warning"),
     slack(RECEIVERS.slackIncidents, slackChannels.critical, VAULT_SECRETS.slackWebhookUrlCritical),
@@ -313,9 +329,11 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
       ],
     },
   ];
+}
 
-  const severity = (s: "critical" | "warning" | "info") => [`severity="${s}"`];
-  const route: Route = {
+/** Severity routing: the Watchdog to the heartbeat, critical to PagerDuty and #incidents, warning by hours. */
+function routeTree(): Route {
+  return {
     // An alert without a known severity is a rule bug: it shows up in the on-call channel instead of
     // vanishing, but never pages.
     receiver: RECEIVERS.slackOnCall,
@@ -347,11 +365,13 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
       { matchers: severity("info"), receiver: RECEIVERS.slackAlerts, ...TIMINGS.info },
     ],
   };
+}
 
+function inhibitRules(): InhibitRule[] {
   // The Watchdog is severity info, but inhibiting it would stop the heartbeat and make the dead man's
   // switch page for a pipeline that works (e.g. while a critical monitoring alert fires).
   const notWatchdog = 'alertname!="Watchdog"';
-  const inhibit_rules: InhibitRule[] = [
+  return [
     ...OUTAGE_INHIBITIONS,
     {
       source_matchers: severity("critical"),
@@ -364,17 +384,6 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
       equal: [...INHIBIT_EQUAL],
     },
   ];
-
-  const cfg: AlertmanagerConfig = {
-    global: { resolve_timeout: "5m" },
-    route,
-    inhibit_rules,
-    time_intervals: [{ name: BUSINESS_HOURS, time_intervals: [businessHoursInterval(businessHours)] }],
-    receivers,
-    templates: [],
-  };
-  validateAlertmanagerConfig(cfg);
-  return cfg;
 }
 
 // Alertmanager numbers weekdays Sunday-first and rejects a range whose start comes after its end
