@@ -206,7 +206,6 @@ export function grafanaIngress(url: string, clusterIssuer: string) {
 }
 
 export function helmValues(i: HelmValuesInput): Record<string, unknown> {
-  const m = i.monitoring;
   return {
     fullnameOverride: RELEASE,
     // Installed on first install only; upgrades go through scripts/upgrade-crds.sh (see CHART).
@@ -228,101 +227,9 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
       create: true,
       rules: Object.fromEntries(CHART_ALERT_RULE_GROUPS.map((group) => [group, false])),
     },
-    prometheus: {
-      prometheusSpec: {
-        replicas: m.prometheus.replicas,
-        retention: m.prometheus.retention,
-        // At most 85 % of the volume (enforced in infra/config.ts): compaction and the WAL need room.
-        retentionSize: m.prometheus.retentionSize,
-        scrapeInterval: m.prometheus.scrapeInterval,
-        evaluationInterval: m.prometheus.evaluationInterval,
-        externalLabels: { cluster: i.cluster, environment: i.environment },
-        resources: {
-          requests: { cpu: m.prometheus.cpuRequest, memory: m.prometheus.memoryRequest },
-          limits: { memory: m.prometheus.memoryLimit },
-        },
-        storageSpec: {
-          volumeClaimTemplate: {
-            spec: {
-              storageClassName: m.prometheus.storageClass,
-              accessModes: ["ReadWriteOnce"],
-              resources: { requests: { storage: m.prometheus.storageSize } },
-            },
-          },
-        },
-        // With a nil selector the chart selects objects labelled `release: <release>` (values.yaml,
-        // "*SelectorNilUsesHelmValues"): our rules, monitors and probes carry SELECTOR_LABELS. An empty
-        // namespace selector means every namespace (the exporters and probes live outside `monitoring`).
-        ruleSelectorNilUsesHelmValues: true,
-        serviceMonitorSelectorNilUsesHelmValues: true,
-        podMonitorSelectorNilUsesHelmValues: true,
-        probeSelectorNilUsesHelmValues: true,
-        probeNamespaceSelector: {},
-        ruleNamespaceSelector: {},
-        serviceMonitorNamespaceSelector: {},
-        topologySpreadConstraints: spread({ "app.kubernetes.io/name": "prometheus" }, i.zoneRedundant),
-      },
-    },
-    alertmanager: {
-      config: i.alertmanagerConfig,
-      serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
-      alertmanagerSpec: {
-        replicas: m.alertmanager.replicas,
-        podMetadata: { labels: workloadIdentityLabel },
-        // Receiver secrets (PagerDuty key, Slack URL, heartbeat URL) as files from Key Vault.
-        volumes: [csiVolume],
-        volumeMounts: [{ name: "keyvault", mountPath: ALERTMANAGER_SECRET_DIR, readOnly: true }],
-        storage: {
-          volumeClaimTemplate: {
-            spec: {
-              storageClassName: m.prometheus.storageClass,
-              accessModes: ["ReadWriteOnce"],
-              resources: { requests: { storage: m.alertmanager.storageSize } },
-            },
-          },
-        },
-        topologySpreadConstraints: spread({ "app.kubernetes.io/name": "alertmanager" }, i.zoneRedundant),
-      },
-    },
-    grafana: {
-      // One replica on a persistent volume: dashboards and datasources are provisioned from code, so
-      // the volume only holds user preferences; several replicas would need an external database.
-      replicas: 1,
-      // The volume is ReadWriteOnce: a rolling update would start the new pod while the old one still
-      // holds the disk, and it would hang in ContainerCreating (Multi-Attach error) when scheduled on
-      // another node. Recreate stops the old pod first (grafana chart values.yaml `deploymentStrategy`,
-      // https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#recreate-deployment).
-      deploymentStrategy: { type: "Recreate" },
-      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
-      serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
-      podLabels: workloadIdentityLabel,
-      // Mounting the CSI volume is what makes the driver mirror Key Vault into the grafana-admin Secret;
-      // the Entra client secret is read from the same mount.
-      extraSecretMounts: [
-        { name: "keyvault", mountPath: GRAFANA_SECRET_DIR, readOnly: true, csi: csiVolume.csi },
-      ],
-      persistence: {
-        enabled: true,
-        type: "pvc",
-        size: m.grafana.storageSize,
-        storageClassName: m.prometheus.storageClass,
-        accessModes: ["ReadWriteOnce"],
-      },
-      // The Service stays in-cluster; people come in through the app-routing ingress with TLS.
-      service: { type: "ClusterIP" },
-      ingress: grafanaIngress(m.grafana.url, i.clusterIssuer),
-      "grafana.ini": grafanaIni(m, i.tenantId),
-      sidecar: {
-        dashboards: {
-          enabled: true,
-          label: "grafana_dashboard",
-          labelValue: "1",
-          searchNamespace: "ALL",
-          folderAnnotation: "grafana_folder",
-          provider: { foldersFromFilesStructure: true, allowUiUpdates: false },
-        },
-      },
-    },
+    prometheus: prometheusValues(i),
+    alertmanager: alertmanagerValues(i),
+    grafana: grafanaValues(i),
     kubeStateMetrics: { enabled: true },
     nodeExporter: { enabled: true },
     "kube-state-metrics": {
@@ -332,6 +239,116 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
         "deployments=[app.kubernetes.io/name,color]",
         "pods=[app.kubernetes.io/name,color]",
       ],
+    },
+  };
+}
+
+/** The Prometheus resource the operator runs: replicas, retention, storage, selectors, zone spread. */
+function prometheusValues(i: HelmValuesInput): Record<string, unknown> {
+  const m = i.monitoring;
+  return {
+    prometheusSpec: {
+      replicas: m.prometheus.replicas,
+      retention: m.prometheus.retention,
+      // At most 85 % of the volume (enforced in infra/config.ts): compaction and the WAL need room.
+      retentionSize: m.prometheus.retentionSize,
+      scrapeInterval: m.prometheus.scrapeInterval,
+      evaluationInterval: m.prometheus.evaluationInterval,
+      externalLabels: { cluster: i.cluster, environment: i.environment },
+      resources: {
+        requests: { cpu: m.prometheus.cpuRequest, memory: m.prometheus.memoryRequest },
+        limits: { memory: m.prometheus.memoryLimit },
+      },
+      storageSpec: {
+        volumeClaimTemplate: {
+          spec: {
+            storageClassName: m.prometheus.storageClass,
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: m.prometheus.storageSize } },
+          },
+        },
+      },
+      // With a nil selector the chart selects objects labelled `release: <release>` (values.yaml,
+      // "*SelectorNilUsesHelmValues"): our rules, monitors and probes carry SELECTOR_LABELS. An empty
+      // namespace selector means every namespace (the exporters and probes live outside `monitoring`).
+      ruleSelectorNilUsesHelmValues: true,
+      serviceMonitorSelectorNilUsesHelmValues: true,
+      podMonitorSelectorNilUsesHelmValues: true,
+      probeSelectorNilUsesHelmValues: true,
+      probeNamespaceSelector: {},
+      ruleNamespaceSelector: {},
+      serviceMonitorNamespaceSelector: {},
+      topologySpreadConstraints: spread({ "app.kubernetes.io/name": "prometheus" }, i.zoneRedundant),
+    },
+  };
+}
+
+/** Alertmanager: our generated config, receiver secrets from Key Vault, storage, zone spread. */
+function alertmanagerValues(i: HelmValuesInput): Record<string, unknown> {
+  const m = i.monitoring;
+  return {
+    config: i.alertmanagerConfig,
+    serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
+    alertmanagerSpec: {
+      replicas: m.alertmanager.replicas,
+      podMetadata: { labels: workloadIdentityLabel },
+      // Receiver secrets (PagerDuty key, Slack URL, heartbeat URL) as files from Key Vault.
+      volumes: [csiVolume],
+      volumeMounts: [{ name: "keyvault", mountPath: ALERTMANAGER_SECRET_DIR, readOnly: true }],
+      storage: {
+        volumeClaimTemplate: {
+          spec: {
+            storageClassName: m.prometheus.storageClass,
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: m.alertmanager.storageSize } },
+          },
+        },
+      },
+      topologySpreadConstraints: spread({ "app.kubernetes.io/name": "alertmanager" }, i.zoneRedundant),
+    },
+  };
+}
+
+/** Grafana: one replica on a volume, Entra sign-in, the ingress, the dashboard sidecar. */
+function grafanaValues(i: HelmValuesInput): Record<string, unknown> {
+  const m = i.monitoring;
+  return {
+    // One replica on a persistent volume: dashboards and datasources are provisioned from code, so
+    // the volume only holds user preferences; several replicas would need an external database.
+    replicas: 1,
+    // The volume is ReadWriteOnce: a rolling update would start the new pod while the old one still
+    // holds the disk, and it would hang in ContainerCreating (Multi-Attach error) when scheduled on
+    // another node. Recreate stops the old pod first (grafana chart values.yaml `deploymentStrategy`,
+    // https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#recreate-deployment).
+    deploymentStrategy: { type: "Recreate" },
+    admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+    serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
+    podLabels: workloadIdentityLabel,
+    // Mounting the CSI volume is what makes the driver mirror Key Vault into the grafana-admin Secret;
+    // the Entra client secret is read from the same mount.
+    extraSecretMounts: [
+      { name: "keyvault", mountPath: GRAFANA_SECRET_DIR, readOnly: true, csi: csiVolume.csi },
+    ],
+    persistence: {
+      enabled: true,
+      type: "pvc",
+      size: m.grafana.storageSize,
+      storageClassName: m.prometheus.storageClass,
+      accessModes: ["ReadWriteOnce"],
+    },
+    // The Service stays in-cluster; people come in through the app-routing ingress with TLS.
+    service: { type: "ClusterIP" },
+    ingress: grafanaIngress(m.grafana.url, i.clusterIssuer),
+    "grafana.ini": grafanaIni(m, i.tenantId),
+    sidecar: {
+      dashboards: {
+        enabled: true,
+        label: "grafana_dashboard",
+        labelValue: "1",
+        searchNamespace: "ALL",
+        folderAnnotation: "grafana_folder",
+        provider: { foldersFromFilesStructure: true, allowUiUpdates: false },
+      },
     },
   };
 }
