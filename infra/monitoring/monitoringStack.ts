@@ -83,11 +83,15 @@ export function dashboardConfigMap(d: Dashboard, namespace: string, labels: Reco
   };
 }
 
+/** Options of the stack's Kubernetes resources: always the cluster's provider. */
+type K8sOpts = pulumi.CustomResourceOptions & { provider: k8s.Provider };
+
 /**
  * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter) with our
  * rules as PrometheusRule objects, dashboards as sidecar ConfigMaps, and receiver/admin secrets from Key
- * Vault. Rule files, dashboards and the Alertmanager config are validated before anything is registered:
- * a broken file fails the whole deployment, never half of it.
+ * Vault. Rule files and the Alertmanager config are validated and dashboards loaded before anything is
+ * registered: a broken file fails the whole deployment, never half of it (the dashboard lint runs in the
+ * tests: test/dashboardLint.ts).
  */
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly namespace: string;
@@ -99,10 +103,28 @@ export class MonitoringStack extends pulumi.ComponentResource {
     this.namespace = ns;
     const k8sOpts = { parent: this, provider: args.provider };
     const labels = k8sLabels("monitoring", "observability", "monitoring-platform");
+    const namespace = this.monitoringNamespace(name, ns, labels, k8sOpts);
+    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
+    this.serviceAccount(name, args, ns, labels, nsOpts);
+    const providerClass = this.secretProviderClass(name, args, ns, labels, nsOpts);
+    const release = this.kubePrometheusStack(name, args, content, ns, {
+      ...nsOpts,
+      dependsOn: [namespace, providerClass],
+    });
+    this.rulesAndDashboards(name, content, ns, labels, k8sOpts, nsOpts, release);
+    this.blackbox(name, args, ns, k8sOpts, nsOpts, release);
+    this.registerOutputs({ namespace: ns });
+  }
 
+  private monitoringNamespace(
+    name: string,
+    ns: string,
+    labels: Record<string, string>,
+    k8sOpts: K8sOpts,
+  ): k8s.core.v1.Namespace {
     // node-exporter needs hostNetwork/hostPID/hostPath: this namespace cannot enforce the restricted
     // Pod Security Standard; it warns and audits against it instead.
-    const namespace = new k8s.core.v1.Namespace(
+    return new k8s.core.v1.Namespace(
       `${name}-ns`,
       {
         metadata: {
@@ -117,8 +139,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
+  }
 
+  private serviceAccount(
+    name: string,
+    args: MonitoringStackArgs,
+    ns: string,
+    labels: Record<string, string>,
+    nsOpts: K8sOpts,
+  ): void {
     new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       {
@@ -131,8 +160,17 @@ export class MonitoringStack extends pulumi.ComponentResource {
       },
       nsOpts,
     );
+  }
 
-    const providerClass = registerSecretProviderClass(
+  /** Key Vault secrets mounted by Alertmanager (receivers) and Grafana (admin, Entra client secret). */
+  private secretProviderClass(
+    name: string,
+    args: MonitoringStackArgs,
+    ns: string,
+    labels: Record<string, string>,
+    nsOpts: K8sOpts,
+  ) {
+    return registerSecretProviderClass(
       `${name}-secret-provider-class`,
       {
         name: MONITORING_SECRET_PROVIDER_CLASS,
@@ -160,7 +198,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
       },
       nsOpts,
     );
+  }
 
+  private kubePrometheusStack(
+    name: string,
+    args: MonitoringStackArgs,
+    content: ReturnType<typeof monitoringContent>,
+    ns: string,
+    releaseOpts: K8sOpts,
+  ): k8s.helm.v3.Release {
     const values = pulumi
       .all([args.clusterName, args.workloadIdentityClientId, args.tenantId, args.clusterIssuer])
       .apply(([cluster, clientId, tenantId, clusterIssuer]) =>
@@ -175,7 +221,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
           clusterIssuer,
         }),
       );
-    const release = new k8s.helm.v3.Release(
+    return new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
         name: RELEASE,
@@ -189,9 +235,19 @@ export class MonitoringStack extends pulumi.ComponentResource {
         atomic: true,
         cleanupOnFail: true,
       },
-      { ...nsOpts, dependsOn: [namespace, providerClass] },
+      releaseOpts,
     );
+  }
 
+  private rulesAndDashboards(
+    name: string,
+    content: ReturnType<typeof monitoringContent>,
+    ns: string,
+    labels: Record<string, string>,
+    k8sOpts: K8sOpts,
+    nsOpts: K8sOpts,
+    release: k8s.helm.v3.Release,
+  ): void {
     // PrometheusRule CRDs come with the chart.
     const crOpts = { ...k8sOpts, dependsOn: [release] };
     for (const file of content.rules) {
@@ -214,6 +270,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
     for (const d of content.dashboards) {
       new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, dashboardConfigMap(d, ns, labels), nsOpts);
     }
+  }
+
+  /** The blackbox exporter and the Probe of the public URLs (what users go through). */
+  private blackbox(
+    name: string,
+    args: MonitoringStackArgs,
+    ns: string,
+    k8sOpts: K8sOpts,
+    nsOpts: K8sOpts,
+    release: k8s.helm.v3.Release,
+  ): void {
+    const crOpts = { ...k8sOpts, dependsOn: [release] };
     new k8s.helm.v3.Release(
       `${name}-blackbox-exporter`,
       {
@@ -233,6 +301,5 @@ export class MonitoringStack extends pulumi.ComponentResource {
       probeManifest(ns, "external-endpoints", args.probeUrls, args.probeService),
       crOpts,
     );
-    this.registerOutputs({ namespace: ns });
   }
 }
