@@ -144,6 +144,43 @@ export const INHIBIT_EQUAL = [
   "mountpoint",
 ] as const;
 
+/**
+ * One outage, one page: a cause alert and the alerts that are only its symptoms. While the cause fires,
+ * Alertmanager inhibits the symptoms, whatever their severity, so the on-call gets the page that names the
+ * cause and not three pages for one broken thing. Before this, the only inhibition was by severity and
+ * needed the same `alertname` ({@link INHIBIT_EQUAL}), so a complete agent-api outage paged for
+ * AgentCompleteOutage, AgentLiveServiceNoEndpoints and AgentExternalProbeFailing, and after 10 minutes
+ * AgentInstancesDown paged too (business hours).
+ *
+ * The chain, from the widest cause down (each alert's rule is in rules/agent.yaml):
+ *   AgentCompleteOutage (no agent-api target answers, or none is left) → the live Service has no ready
+ *   endpoint, the public probe fails, instances are down: all three follow from it;
+ *   AgentLiveServiceNoEndpoints (the live color has no ready pod) → the public probe fails.
+ * AgentExternalProbeFailing on its own (DNS, ingress, TLS broken, pods fine) is never inhibited by these.
+ *
+ * `equal` is what the labels of cause and symptoms really share. Every one of these rules carries the
+ * static label `service: agent-api`; `namespace` is not shared: AgentCompleteOutage aggregates `by (job)`
+ * and its `absent()` branch has only `job`, the probe's series carry the Probe's labels (no app
+ * namespace), and only AgentLiveServiceNoEndpoints has `namespace`. Alertmanager compares a missing label
+ * as the empty string (inhibit/inhibit.go, `a.Labels[n] != lset[n]`, read at v0.34's tree), so equal on
+ * `namespace` would never match and the symptoms would page again. A stack runs one agent-api, so
+ * `service` names the outage exactly; test/alertmanager.test.ts checks every `equal` label is a static
+ * label of both rules. Upstream (same file): a source alert inhibits while it is unresolved, even when it
+ * is itself inhibited, so the chain needs no ordering.
+ */
+export const CAUSE_INHIBITIONS: readonly {
+  cause: string;
+  symptoms: readonly string[];
+  equal: readonly string[];
+}[] = [
+  {
+    cause: "AgentCompleteOutage",
+    symptoms: ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing", "AgentInstancesDown"],
+    equal: ["service"],
+  },
+  { cause: "AgentLiveServiceNoEndpoints", symptoms: ["AgentExternalProbeFailing"], equal: ["service"] },
+];
+
 /** Name of the time interval built from `monitoring.businessHours`. */
 export const BUSINESS_HOURS = "business-hours";
 
@@ -212,7 +249,8 @@ function templates(grafanaUrl: string) {
 /**
  * Builds the Alertmanager configuration: receivers reading their secrets from `secretDir`, the severity
  * routing tree, business hours as a time interval, and inhibition (a critical alert silences the warning
- * and info alerts of the same name and object, a warning the info ones; {@link INHIBIT_EQUAL}). The
+ * and info alerts of the same name and object, a warning the info ones, {@link INHIBIT_EQUAL}; a cause
+ * silences its symptoms, {@link CAUSE_INHIBITIONS}). The
  * result is validated before it is returned.
  */
 export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
@@ -337,6 +375,11 @@ export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig
       target_matchers: ['severity="info"', notWatchdog],
       equal: [...INHIBIT_EQUAL],
     },
+    ...CAUSE_INHIBITIONS.map(({ cause, symptoms, equal }): InhibitRule => ({
+      source_matchers: [`alertname="${cause}"`],
+      target_matchers: [`alertname=~"${symptoms.join("|")}"`],
+      equal: [...equal],
+    })),
   ];
 
   const cfg: AlertmanagerConfig = {
