@@ -151,14 +151,14 @@ describe("kube-prometheus-stack values (pure)", () => {
     const p = values.prometheus.prometheusSpec;
     expect(p).toMatchObject({
       replicas: 2,
-      retention: "15d",
-      retentionSize: "80GB",
+      retention: "32d",
+      retentionSize: "200GB",
       scrapeInterval: "30s",
       evaluationInterval: "30s",
     });
     expect(p.storageSpec.volumeClaimTemplate.spec).toMatchObject({
       storageClassName: "managed-csi-premium",
-      resources: { requests: { storage: "100Gi" } },
+      resources: { requests: { storage: "256Gi" } },
     });
     expect(p.resources.limits.memory).toBe("8Gi");
     expect(p.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
@@ -270,12 +270,20 @@ describe("monitoring config checks", () => {
   };
 
   it("refuses a Prometheus retentionSize above 85 % of its volume, naming the key and the fix", () => {
-    const parse = withMonitoring((m) => (m.prometheus.retentionSize = "90GB"));
+    const parse = withMonitoring((m) => {
+      m.prometheus.storageSize = "100Gi";
+      m.prometheus.retentionSize = "90GB";
+    });
     expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(
       /monitoring-platform:monitoring\.prometheus\.retentionSize is 90GB, more than 85 % of monitoring\.prometheus\.storageSize 100Gi.*pulumi config set --path 'monitoring-platform:monitoring\.prometheus\.retentionSize' 85GB/,
     );
-    expect(withMonitoring((m) => (m.prometheus.retentionSize = "85GB"))).not.toThrow();
+    expect(
+      withMonitoring((m) => {
+        m.prometheus.storageSize = "100Gi";
+        m.prometheus.retentionSize = "85GB";
+      }),
+    ).not.toThrow();
   });
 
   it("refuses a Grafana URL with a path: the ingress serves the host root", () => {
