@@ -18,6 +18,7 @@ import {
   CHART_ALERT_RULE_GROUPS,
   grafanaOrgMapping,
   helmValues,
+  podDisruptionBudget,
   SELECTOR_LABELS,
   versionOfImageTag,
 } from "../infra/monitoring/helmValues";
@@ -162,6 +163,56 @@ describe("kube-prometheus-stack values (pure)", () => {
     });
     expect(p.resources.limits.memory).toBe("8Gi");
     expect(p.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
+  });
+
+  it("gives Prometheus and Alertmanager a disruption budget that lets a drain take one pod at a time (prod)", () => {
+    expect(values.prometheus.podDisruptionBudget).toEqual({
+      enabled: true,
+      minAvailable: 1,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
+    expect(values.alertmanager.podDisruptionBudget).toEqual({
+      enabled: true,
+      minAvailable: 2,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
+  });
+
+  it.each([
+    [1, false],
+    [2, true],
+    [3, true],
+  ])("with %d replica(s) the budget is %s, and it never forbids every eviction", (replicas, enabled) => {
+    const pdb = podDisruptionBudget(replicas);
+    expect(pdb.enabled).toBe(enabled);
+    // A budget with minAvailable >= replicas blocks every drain (AKS upgrades hang).
+    if (pdb.enabled) expect(pdb.minAvailable).toBeLessThan(replicas);
+    expect(pdb).not.toHaveProperty("maxUnavailable");
+  });
+
+  it("dev (one Prometheus, one Alertmanager) has no budget that would block its drains", () => {
+    const dev = parseStackConfig(stackConfig("dev").config);
+    const v = helmValues({
+      monitoring: dev.monitoring,
+      zoneRedundant: false,
+      alertmanagerConfig: { route: { receiver: "x" } },
+      workloadIdentityClientId: "client-id",
+      cluster: "aks-agents-dev",
+      environment: "dev",
+      tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      clusterIssuer: "letsencrypt",
+    }) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(dev.monitoring.prometheus.replicas).toBe(1);
+    expect(v.prometheus.podDisruptionBudget).toEqual({ enabled: false });
+    expect(v.alertmanager.podDisruptionBudget).toEqual({ enabled: false });
+  });
+
+  it("keeps Grafana on one Prometheus replica per client (sticky sessions on the Prometheus Service)", () => {
+    expect(values.prometheus.service).toEqual({
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+    });
+    expect(values.prometheus.prometheusSpec.replicas).toBeGreaterThan(1);
   });
 
   it("selects rules and monitors labelled for this release", () => {
