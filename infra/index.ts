@@ -29,6 +29,7 @@ import { SELECTOR_LABELS } from "./monitoring/helmValues";
 import { Postgres } from "./data/postgres";
 import { Redis } from "./data/redis";
 import { DataExporters } from "./data/exporters";
+import { PG_ROLES_SERVICE_ACCOUNT, PostgresMonitorRole } from "./data/postgresMonitorRole";
 import { BlueGreenService } from "./apps/blueGreen";
 import { AppIngress } from "./apps/ingress";
 import { createNamespace } from "./kubernetes/namespace";
@@ -114,6 +115,7 @@ const vault = new KeyVault("vault", {
 // 3. secrets
 const grafanaAdmin = generatedPassword("grafana-admin-password", cfg.protect, vault);
 const postgresAdmin = generatedPassword("postgres-admin-password", cfg.protect, vault);
+const postgresMonitor = generatedPassword("postgres-monitor-password", cfg.protect, vault);
 const secrets = {
   // Not secret, but the Grafana chart reads user and password from the same mirrored Secret.
   grafanaAdminUser: vault.addSecret(VAULT_SECRETS.grafanaAdminUser, "admin", "username"),
@@ -121,6 +123,11 @@ const secrets = {
   postgresAdminPassword: vault.addSecret(
     VAULT_SECRETS.postgresAdminPassword,
     postgresAdmin.result,
+    "password",
+  ),
+  postgresMonitorPassword: vault.addSecret(
+    VAULT_SECRETS.postgresMonitorPassword,
+    postgresMonitor.result,
     "password",
   ),
   pagerdutyRoutingKey: vault.addSecret(
@@ -220,21 +227,46 @@ const exportersIdentity = new WorkloadIdentity("exporters-identity", {
   oidcIssuerUrl: aks.oidcIssuerUrl,
   serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: "data-exporters" }],
   secrets: {
-    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
+    [VAULT_SECRETS.postgresMonitorPassword]: secrets.postgresMonitorPassword.id,
     [VAULT_SECRETS.redisExporterPasswordMap]: redis.exporterPasswordMapSecret.id,
   },
   subscriptionId: client.subscriptionId,
 });
+// The exporter's pg_monitor role, created by a psql Job that alone may read the admin password.
+const pgRolesIdentity = new WorkloadIdentity("pg-roles-identity", {
+  ...common,
+  resourceGroupName,
+  role: "pgroles",
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: PG_ROLES_SERVICE_ACCOUNT }],
+  secrets: {
+    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
+    [VAULT_SECRETS.postgresMonitorPassword]: secrets.postgresMonitorPassword.id,
+  },
+  subscriptionId: client.subscriptionId,
+});
+const monitorRole = new PostgresMonitorRole("postgres-monitor-role", {
+  namespace: cfg.monitoring.namespace,
+  host: postgres.fqdn,
+  adminUser: postgres.adminLogin,
+  subnetCidr: cfg.network.postgresCidr,
+  vaultName: vault.vaultName,
+  tenantId: client.tenantId,
+  workloadIdentityClientId: pgRolesIdentity.clientId,
+  provider: aks.provider,
+  dependsOn: [monitoring, pgRolesIdentity, postgres],
+});
 new DataExporters("exporters", {
   namespace: cfg.monitoring.namespace,
   serviceMonitorLabels: SELECTOR_LABELS,
-  postgres: { host: postgres.fqdn, user: postgres.adminLogin, subnetCidr: cfg.network.postgresCidr },
+  postgres: { host: postgres.fqdn, user: monitorRole.role, subnetCidr: cfg.network.postgresCidr },
   redis: { address: redis.address, port: redis.port, subnetCidr: cfg.network.endpointsCidr },
   vaultName: vault.vaultName,
   tenantId: client.tenantId,
   workloadIdentityClientId: exportersIdentity.clientId,
   provider: aks.provider,
-  dependsOn: [monitoring],
+  // The pod starts once the role exists (Pulumi waits for the Job), and its identity can read the secret.
+  dependsOn: [monitoring, monitorRole, exportersIdentity],
 });
 
 // 6. apps

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parser } from "@prometheus-io/lezer-promql";
 import { afterEach, describe, expect, it } from "vitest";
 import { DashboardError, jsonErrorOffset, loadDashboards } from "../infra/monitoring/dashboards";
 import {
@@ -152,6 +153,139 @@ describe("the dashboards in dashboards/", () => {
       expect(r.stdout).toContain(`${queries.length} rules found`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ------------------------------------------------------------------------ what the panels claim --
+
+/** A label matcher of a selector, as PromQL writes it. */
+interface Matcher {
+  label: string;
+  op: "=" | "!=" | "=~" | "!~";
+  value: string;
+}
+
+/**
+ * Every selector of `metric` in `expr` with its matchers, and the aggregations it sits under (innermost
+ * first), read with the PromQL parser Grafana's and Prometheus' editors use.
+ */
+function selectorsOf(expr: string, metric: string): { matchers: Matcher[]; aggregations: string[] }[] {
+  const out: { matchers: Matcher[]; aggregations: string[] }[] = [];
+  const text = (n: { from: number; to: number }) => expr.slice(n.from, n.to);
+  parser.parse(expr).iterate({
+    enter: (ref) => {
+      if (ref.name !== "VectorSelector") return;
+      const node = ref.node;
+      const id = node.getChild("Identifier");
+      if (!id || text(id) !== metric) return;
+      const matchers: Matcher[] = [];
+      for (const m of node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []) {
+        const label = m.getChild("LabelName");
+        const op = m.getChild("MatchOp");
+        const value = m.getChild("StringLiteral");
+        if (label && op && value)
+          matchers.push({
+            label: text(label),
+            op: text(op) as Matcher["op"],
+            value: JSON.parse(text(value)) as string,
+          });
+      }
+      const aggregations: string[] = [];
+      for (let p = node.parent; p; p = p.parent) {
+        if (p.name === "AggregateExpr") {
+          const op = p.getChild("AggregateOp");
+          if (op) aggregations.push(text(op));
+        }
+      }
+      out.push({ matchers, aggregations });
+    },
+  });
+  return out;
+}
+
+/** Whether a selector with these matchers selects a series with these labels (PromQL regexes are anchored). */
+function selects(matchers: Matcher[], labels: Record<string, string>): boolean {
+  return matchers.every(({ label, op, value }) => {
+    const v = labels[label] ?? "";
+    if (op === "=") return v === value;
+    if (op === "!=") return v !== value;
+    const full = new RegExp(`^(?:${value})$`).test(v);
+    return op === "=~" ? full : !full;
+  });
+}
+
+/** [dashboard uid, expression] of every query reading `metric`. */
+const queriesOf = (metric: string) =>
+  models.flatMap((d) =>
+    exprs(d.model)
+      .filter((e) => selectorsOf(e, metric).length > 0)
+      .map((e) => [d.uid, e] as const),
+  );
+
+describe("what the panels show (issue 17, item 5)", () => {
+  it("the selector helpers read matchers and aggregations (so the checks below can fail)", () => {
+    const [sel] = selectorsOf(
+      'sum by (color) (agent_queue_depth{job="agent-api", color=~"b.*"})',
+      "agent_queue_depth",
+    );
+    expect(sel).toEqual({
+      matchers: [
+        { label: "job", op: "=", value: "agent-api" },
+        { label: "color", op: "=~", value: "b.*" },
+      ],
+      aggregations: ["sum"],
+    });
+    expect(selects(sel!.matchers, { job: "agent-api", color: "blue" })).toBe(true);
+    expect(selects(sel!.matchers, { job: "agent-api", color: "xblue" })).toBe(false);
+  });
+
+  // Every pod reports the depth of the one shared queue (docs/metrics.md; rules/agent.yaml reads it with
+  // max for the same reason): summed over N pods it shows N times the queue.
+  it("queue depth is never summed over pods: every aggregation of agent_queue_depth is max", () => {
+    const queries = queriesOf("agent_queue_depth");
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    for (const [uid, expr] of queries) {
+      for (const { aggregations } of selectorsOf(expr, "agent_queue_depth")) {
+        expect(aggregations, `${uid}: ${expr}`).not.toHaveLength(0);
+        expect(
+          aggregations.every((a) => a === "max"),
+          `${uid}: ${expr}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  // AKS runs Cilium (infra/azure/aksPlan.ts: networkDataplane "cilium"). Cilium names the host side of each
+  // pod's veth `lxc<hash>` (and its health endpoint `lxc_health`) and adds cilium_host, cilium_net and, in
+  // tunnel mode, cilium_vxlan (docs.cilium.io, "Generic Veth Chaining", shows `ip -d link` on a node).
+  // Counting them next to eth0 counts pod traffic twice; Calico's cali* and Azure CNI's azv* never exist.
+  const CILIUM_DEVICES = ["lxc3e891029a3cd", "lxc_health", "cilium_host", "cilium_net", "cilium_vxlan", "lo"];
+  it.each(["node_network_receive_bytes_total", "node_network_transmit_bytes_total"])(
+    "%s panels count the node's NIC (eth0) and none of Cilium's devices",
+    (metric) => {
+      const queries = queriesOf(metric);
+      expect(queries.length).toBeGreaterThanOrEqual(1);
+      for (const [uid, expr] of queries) {
+        for (const { matchers } of selectorsOf(expr, metric)) {
+          expect(selects(matchers, { device: "eth0" }), `${uid}: ${expr} must count eth0`).toBe(true);
+          for (const device of CILIUM_DEVICES)
+            expect(selects(matchers, { device }), `${uid}: ${expr} counts ${device}`).toBe(false);
+          expect(expr, `${uid}: Calico/Azure CNI devices do not exist here`).not.toMatch(/cali|azv/);
+        }
+      }
+    },
+  );
+
+  // The Watchdog fires all the time by design (rules/platform.yaml): a firing-alerts count that includes it
+  // is never 0, and 1 reads as "something is wrong".
+  it("every count of firing ALERTS leaves the always-firing Watchdog out", () => {
+    const queries = queriesOf("ALERTS");
+    expect(queries.length).toBeGreaterThanOrEqual(1);
+    const watchdog = { alertname: "Watchdog", alertstate: "firing", severity: "info", service: "monitoring" };
+    for (const [uid, expr] of queries) {
+      for (const { matchers } of selectorsOf(expr, "ALERTS"))
+        expect(selects(matchers, watchdog), `${uid}: ${expr} counts the Watchdog`).toBe(false);
     }
   });
 });

@@ -10,6 +10,12 @@ import {
   exporterVaultObjects,
   type ExportersPlanInput,
 } from "../infra/data/exporters";
+import {
+  PSQL_IMAGE,
+  monitorRoleManifests,
+  monitorRoleSql,
+  monitorRoleVaultObjects,
+} from "../infra/data/postgresMonitorRole";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -83,9 +89,9 @@ describe("exporter manifests (pure)", () => {
     }
   });
 
-  it("mounts the Postgres password and the redis_exporter password map from Key Vault", () => {
+  it("mounts the pg_monitor role's password (never the admin's) and the redis_exporter password map", () => {
     expect(exporterVaultObjects()).toEqual([
-      { objectName: "postgres-admin-password", key: "postgres-password" },
+      { objectName: "postgres-monitor-password", key: "postgres-password" },
       { objectName: "redis-exporter-password-map", key: "redis-password-map.json" },
     ]);
   });
@@ -209,7 +215,7 @@ describe("DataExporters under mocks", () => {
     const names = (yaml.load(spc.spec.parameters.objects) as { array: string[] }).array.map(
       (s) => (yaml.load(s) as { objectName: string }).objectName,
     );
-    expect(names).toEqual(["postgres-admin-password", "redis-exporter-password-map"]);
+    expect(names).toEqual(["postgres-monitor-password", "redis-exporter-password-map"]);
     for (const d of run.all("kubernetes:apps/v1:Deployment")) {
       expect(d.options.dependsOn).toEqual(
         expect.arrayContaining([
@@ -236,5 +242,64 @@ describe("DataExporters under mocks", () => {
         continue;
       await validateManifest(run.inputsOf(r) as { apiVersion: string; kind: string });
     }
+  });
+});
+
+describe("the pg_monitor role the exporter connects with (issue 17, item 7)", () => {
+  const plan = monitorRoleManifests({
+    namespace: "monitoring",
+    secretProviderClassName: "postgres-roles-keyvault",
+    host: "psql-agents-prod.postgres.database.azure.com",
+    adminUser: "pgadmin",
+    subnetCidr: "10.30.8.0/24",
+  });
+  const container = plan.job.spec.template.spec.containers[0]!;
+
+  it("creates the role if missing, sets its password from the vault and grants pg_monitor only", () => {
+    const sql = monitorRoleSql();
+    expect(sql).toContain(
+      "SELECT 'CREATE ROLE metrics_exporter LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'metrics_exporter')\\gexec",
+    );
+    expect(sql).toMatch(
+      /ALTER ROLE metrics_exporter WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE .* PASSWORD :'pw';/,
+    );
+    expect(sql).toContain("GRANT pg_monitor TO metrics_exporter;");
+    expect(sql).not.toMatch(/azure_pg_admin|GRANT ALL|SUPERUSER\b(?<!NOSUPERUSER)/);
+    expect(() => monitorRoleSql("x; DROP ROLE pgadmin")).toThrow(/not a plain PostgreSQL role name/);
+  });
+
+  it("runs psql as the admin over TLS, reading both passwords from the Key Vault mount, never from env", () => {
+    const script = container.command[2]!;
+    expect(script).toContain(monitorRoleSql().trimEnd());
+    expect(script).toContain("sslmode=require");
+    expect(script).toContain('export PGPASSWORD="$(cat /mnt/secrets/admin-password)"');
+    expect(script).toContain('-v pw="$(cat /mnt/secrets/monitor-password)"');
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: "PGHOST", value: "psql-agents-prod.postgres.database.azure.com" },
+        { name: "PGUSER", value: "pgadmin" },
+      ]),
+    );
+    expect(JSON.stringify(container.env)).not.toMatch(/PASSWORD|secretKeyRef/);
+    expect(monitorRoleVaultObjects().map((o) => o.objectName)).toEqual([
+      "postgres-admin-password",
+      "postgres-monitor-password",
+    ]);
+    expect(container.image).toBe(PSQL_IMAGE);
+    expect(PSQL_IMAGE).toMatch(/:16\.\d+-alpine$/);
+  });
+
+  it("runs restricted, reaches only DNS and Postgres on 5432, and is schema-valid", async () => {
+    expect(plan.job.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+    expect(plan.networkPolicy.spec.egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: "10.30.8.0/24" } }],
+      ports: [{ protocol: "TCP", port: 5432 }],
+    });
+    await validateManifest(plan.job);
+    await validateManifest(plan.networkPolicy);
   });
 });

@@ -5,12 +5,14 @@
 //   1. every severity lands at exactly the receivers the routing table promises, warnings split by business
 //      hours, inhibition works by alert name, and the Watchdog feeds the heartbeat through the real
 //      `url_file` webhook, which survives a failing heartbeat endpoint (alertmanager#3798);
-//   2. an agent-api outage becomes a page: up == 0 → AgentCompleteOutage → Alertmanager → pagerduty-critical.
+//   2. an agent-api outage becomes a page: up == 0 → AgentCompleteOutage → Alertmanager → pagerduty-critical;
+//   3. one outage is one page: the live Service losing its endpoints and the public probe failing fire too,
+//      and are inhibited by their cause (CAUSE_INHIBITIONS), counted per receiver.
 //
 // Bounded: everything listens on free ports of 127.0.0.1, lives in a temp dir, and every process started
 // here is stopped in afterAll (SIGTERM, then SIGKILL), also when start-up fails half-way. The whole file
-// takes about 2¼ minutes, most of it the 2-minute `for` of AgentCompleteOutage, during which the routing
-// checks run.
+// takes about 3¼ minutes, most of it the 2-minute `for` of AgentCompleteOutage (during which the routing
+// checks run) and the 3-minute `for` of AgentExternalProbeFailing.
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -29,12 +31,14 @@ import {
   type Route,
 } from "../infra/monitoring/alertmanager";
 import { loadRuleFiles, ruleConstants } from "../infra/monitoring/rules";
-import { tool } from "./tools";
+import { run, tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const HOST = "127.0.0.1";
 /** AgentCompleteOutage has `for: 2m`; scrape + evaluation + group_wait add a few seconds. */
 const OUTAGE_PAGE_DEADLINE_MS = 150_000;
+/** AgentExternalProbeFailing has `for: 3m`, the last symptom of the outage to fire. */
+const PROBE_FIRING_DEADLINE_MS = 200_000;
 /** Longer than the drill's group_wait + group_interval: after this, nothing else is going to arrive. */
 const SETTLE_MS = 2_500;
 
@@ -245,6 +249,31 @@ function agentExporter(state: { healthy: boolean }): http.Server {
   });
 }
 
+/**
+ * The two other sources an agent-api outage shows in: kube-state-metrics' endpoint series of the live
+ * Service (one kube_endpoint_address per ready address; with none left only kube_endpoint_info remains, as
+ * kube-state-metrics exports them) and the blackbox exporter's probe of the public URL. `healthy = false`
+ * is the same outage as the agent-api exporter's: no ready endpoint, the probe fails.
+ */
+function outageSources(state: { healthy: boolean }): http.Server {
+  return http.createServer((req, res) => {
+    const lines =
+      req.url === "/probe"
+        ? ["# TYPE probe_success gauge", `probe_success ${state.healthy ? 1 : 0}`]
+        : [
+            "# TYPE kube_endpoint_info gauge",
+            'kube_endpoint_info{namespace="agents",endpoint="agent-api"} 1',
+            "# TYPE kube_endpoint_address gauge",
+            ...(state.healthy
+              ? [
+                  'kube_endpoint_address{namespace="agents",endpoint="agent-api",ip="10.0.0.7",ready="true"} 1',
+                ]
+              : []),
+          ];
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end([...lines, ""].join("\n"));
+  });
+}
+
 // ------------------------------------------------------------------------------ drill configuration --
 
 const ALL_DAYS: BusinessHours["weekdays"] = [
@@ -343,7 +372,12 @@ function writeRuleFiles(dir: string): string[] {
  * and their `for` durations are unchanged), the fake agent-api as job `agent-api`, alerts to the
  * "inside business hours" Alertmanager.
  */
-function prometheusConfig(ruleFiles: string[], exporterPort: number, alertmanagerPort: number) {
+function prometheusConfig(
+  ruleFiles: string[],
+  exporterPort: number,
+  sourcesPort: number,
+  alertmanagerPort: number,
+) {
   return {
     global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
     rule_files: ruleFiles,
@@ -357,6 +391,20 @@ function prometheusConfig(ruleFiles: string[], exporterPort: number, alertmanage
           {
             targets: [`${HOST}:${exporterPort}`],
             labels: { color: "blue", namespace: "agents", pod: "agent-api-blue-0" },
+          },
+        ],
+      },
+      // The series' own namespace/endpoint labels, as the chart's kube-state-metrics ServiceMonitor keeps
+      // them (honorLabels); no target label collides here.
+      { job_name: "kube-state-metrics", static_configs: [{ targets: [`${HOST}:${sourcesPort}`] }] },
+      // The Probe's job: `service` is the Probe's static target label (infra/monitoring/blackbox.ts).
+      {
+        job_name: "blackbox",
+        metrics_path: "/probe",
+        static_configs: [
+          {
+            targets: [`${HOST}:${sourcesPort}`],
+            labels: { service: "agent-api", instance: "https://agents.example.com/healthz" },
           },
         ],
       },
@@ -435,7 +483,13 @@ describe("fire drill", () => {
       fs.mkdirSync(promDir);
       const ruleFiles = writeRuleFiles(path.join(promDir, "rules"));
       const promConfig = path.join(promDir, "prometheus.yml");
-      fs.writeFileSync(promConfig, yaml.dump(prometheusConfig(ruleFiles, exporterPort, am.inside.port)));
+      const sources = outageSources(exporterState);
+      servers.push(sources);
+      const sourcesPort = await listen(sources);
+      fs.writeFileSync(
+        promConfig,
+        yaml.dump(prometheusConfig(ruleFiles, exporterPort, sourcesPort, am.inside.port)),
+      );
       prometheusPort = await freePort();
       start("prometheus", prometheusBin, [
         `--config.file=${promConfig}`,
@@ -703,60 +757,82 @@ describe("fire drill", () => {
     OUTAGE_PAGE_DEADLINE_MS + 15_000,
   );
 
-  it("one outage, one page: the outage's symptoms are muted while AgentCompleteOutage fires; the probe alone still pages", async () => {
-    // What the cluster also reports in a total outage (kube-state-metrics sees no ready endpoint, the
-    // blackbox probe fails), with the labels those rules give them (rules/agent.yaml).
-    const symptoms: Record<string, string>[] = [
-      {
-        alertname: "AgentLiveServiceNoEndpoints",
-        severity: "critical",
-        service: "agent-api",
-        namespace: "agents",
-        endpoint: "agent-api",
-      },
-      {
-        alertname: "AgentExternalProbeFailing",
-        severity: "critical",
-        service: "agent-api",
-        instance: "https://agents.example.com/health",
-      },
-    ];
-    for (const labels of symptoms) await post("inside", labels);
-    // Another service's probe failing on its own: nothing mutes it.
-    const alone = {
-      alertname: "AgentExternalProbeFailing",
-      severity: "critical",
-      service: "drill-probe-alone",
-      instance: "https://x.example.com/health",
-    };
-    await post("inside", alone);
-    for (const { alertname } of symptoms) {
-      const a = await waitFor(`${alertname} muted by the outage`, 15_000, async () => {
-        const alerts = await getJson<AmAlert[]>(
-          `http://${HOST}:${am.inside.port}/api/v2/alerts?${new URLSearchParams({ filter: `alertname="${alertname}"` })}`,
+  it(
+    "pages once for the outage: the live Service without endpoints and the failing probe are inhibited by AgentCompleteOutage",
+    async () => {
+      expect(outageAt, "the outage was injected").toBeGreaterThan(0);
+      const deadline = PROBE_FIRING_DEADLINE_MS - (Date.now() - outageAt);
+      const symptoms = ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing"];
+      // Both symptoms fire in Prometheus (the probe last: `for: 3m`) and reach Alertmanager ...
+      for (const name of symptoms) {
+        await waitFor(`${name} firing in Prometheus`, deadline, async () => {
+          const { data } = await getJson<{ data: { alerts: PromAlert[] } }>(
+            `http://${HOST}:${prometheusPort}/api/v1/alerts`,
+          );
+          return data.alerts.some((a) => a.labels.alertname === name && a.state === "firing")
+            ? true
+            : undefined;
+        });
+        timings[`outage → ${name} firing in Prometheus`] = `${((Date.now() - outageAt) / 1000).toFixed(1)} s`;
+        // ... where they are suppressed, by exactly one alert: AgentCompleteOutage's fingerprint.
+        const suppressed = await waitFor(`${name} suppressed in Alertmanager`, 15_000, async () => {
+          const alerts = await getJson<AmAlert[]>(
+            `http://${HOST}:${am.inside.port}/api/v2/alerts?${new URLSearchParams({ filter: `alertname="${name}"` })}`,
+          );
+          return alerts.find((a) => a.status.state === "suppressed");
+        });
+        expect(suppressed.status.inhibitedBy.length).toBeGreaterThanOrEqual(1);
+      }
+      // amtool, the tool the on-call uses, agrees: it lists exactly the two symptoms as inhibited.
+      const r = await run(
+        tool("amtool"),
+        [
+          "alert",
+          "query",
+          "--inhibited",
+          `--alertmanager.url=http://${HOST}:${am.inside.port}`,
+          "-o",
+          "json",
+          "service=agent-api",
+        ],
+        { timeoutMs: 20_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const listed = (JSON.parse(r.stdout) as AmAlert[])
+        .filter((a) => a.status.state === "suppressed")
+        .map((a) => a.labels.alertname)
+        .sort();
+      expect(listed).toEqual([...symptoms].sort());
+
+      await sleep(SETTLE_MS);
+      // Pages per receiver for the whole outage (service agent-api, firing notifications): exactly one.
+      const pages = (receiver: string) =>
+        deliveries.filter(
+          (d) =>
+            d.am === "inside" &&
+            d.receiver === receiver &&
+            d.status === "firing" &&
+            d.alerts.some((a) => a.labels.service === "agent-api"),
         );
-        const mine = alerts.find((x) => x.labels.service === "agent-api");
-        return mine?.status.state === "suppressed" ? mine : undefined;
+      const counted = Object.fromEntries(
+        Object.values(RECEIVERS)
+          .filter((r) => r !== RECEIVERS.heartbeat)
+          .map((r) => [r, pages(r).length]),
+      );
+      timings["notifications per receiver during the outage"] = JSON.stringify(counted);
+      expect(counted).toEqual({
+        [RECEIVERS.pagerdutyCritical]: 1,
+        [RECEIVERS.pagerdutyWarning]: 0,
+        [RECEIVERS.slackIncidents]: 1,
+        [RECEIVERS.slackOnCall]: 0,
+        [RECEIVERS.slackAlerts]: 0,
       });
-      expect(a.status.inhibitedBy.length).toBeGreaterThan(0);
-    }
-    await waitFor("the lone probe failure at pagerduty-critical", 15_000, () =>
-      receiversOf("inside", (l) => l.service === "drill-probe-alone").has(RECEIVERS.pagerdutyCritical)
-        ? true
-        : undefined,
-    );
-    await sleep(SETTLE_MS);
-    const pagedNames = new Set(
-      deliveries
-        .filter((d) => d.am === "inside" && d.receiver === RECEIVERS.pagerdutyCritical)
-        .flatMap((d) => d.alerts)
-        .filter((a) => a.labels.service === "agent-api")
-        .map((a) => a.labels.alertname),
-    );
-    timings["pages for one complete outage (agent-api, pagerduty-critical)"] =
-      `${pagedNames.size}: ${[...pagedNames].join(", ")}`;
-    expect([...pagedNames]).toEqual(["AgentCompleteOutage"]);
-  });
+      expect(pages(RECEIVERS.pagerdutyCritical)[0]!.alerts.map((a) => a.labels.alertname)).toEqual([
+        "AgentCompleteOutage",
+      ]);
+    },
+    PROBE_FIRING_DEADLINE_MS + 45_000,
+  );
 
   it("pinged the heartbeat steadily throughout (repeat_interval 1m)", () => {
     const pings = deliveries.filter(

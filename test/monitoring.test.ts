@@ -18,6 +18,7 @@ import {
   CHART_ALERT_RULE_GROUPS,
   grafanaOrgMapping,
   helmValues,
+  podDisruptionBudget,
   SELECTOR_LABELS,
   versionOfImageTag,
 } from "../infra/monitoring/helmValues";
@@ -151,17 +152,67 @@ describe("kube-prometheus-stack values (pure)", () => {
     const p = values.prometheus.prometheusSpec;
     expect(p).toMatchObject({
       replicas: 2,
-      retention: "15d",
-      retentionSize: "80GB",
+      retention: "32d",
+      retentionSize: "200GB",
       scrapeInterval: "30s",
       evaluationInterval: "30s",
     });
     expect(p.storageSpec.volumeClaimTemplate.spec).toMatchObject({
       storageClassName: "managed-csi-premium",
-      resources: { requests: { storage: "100Gi" } },
+      resources: { requests: { storage: "256Gi" } },
     });
     expect(p.resources.limits.memory).toBe("8Gi");
     expect(p.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
+  });
+
+  it("gives Prometheus and Alertmanager a disruption budget that lets a drain take one pod at a time (prod)", () => {
+    expect(values.prometheus.podDisruptionBudget).toEqual({
+      enabled: true,
+      minAvailable: 1,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
+    expect(values.alertmanager.podDisruptionBudget).toEqual({
+      enabled: true,
+      minAvailable: 2,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
+  });
+
+  it.each([
+    [1, false],
+    [2, true],
+    [3, true],
+  ])("with %d replica(s) the budget is %s, and it never forbids every eviction", (replicas, enabled) => {
+    const pdb = podDisruptionBudget(replicas);
+    expect(pdb.enabled).toBe(enabled);
+    // A budget with minAvailable >= replicas blocks every drain (AKS upgrades hang).
+    if (pdb.enabled) expect(pdb.minAvailable).toBeLessThan(replicas);
+    expect(pdb).not.toHaveProperty("maxUnavailable");
+  });
+
+  it("dev (one Prometheus, one Alertmanager) has no budget that would block its drains", () => {
+    const dev = parseStackConfig(stackConfig("dev").config);
+    const v = helmValues({
+      monitoring: dev.monitoring,
+      zoneRedundant: false,
+      alertmanagerConfig: { route: { receiver: "x" } },
+      workloadIdentityClientId: "client-id",
+      cluster: "aks-agents-dev",
+      environment: "dev",
+      tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      clusterIssuer: "letsencrypt",
+    }) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(dev.monitoring.prometheus.replicas).toBe(1);
+    expect(v.prometheus.podDisruptionBudget).toEqual({ enabled: false });
+    expect(v.alertmanager.podDisruptionBudget).toEqual({ enabled: false });
+  });
+
+  it("keeps Grafana on one Prometheus replica per client (sticky sessions on the Prometheus Service)", () => {
+    expect(values.prometheus.service).toEqual({
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+    });
+    expect(values.prometheus.prometheusSpec.replicas).toBeGreaterThan(1);
   });
 
   it("selects rules and monitors labelled for this release", () => {
@@ -270,12 +321,20 @@ describe("monitoring config checks", () => {
   };
 
   it("refuses a Prometheus retentionSize above 85 % of its volume, naming the key and the fix", () => {
-    const parse = withMonitoring((m) => (m.prometheus.retentionSize = "90GB"));
+    const parse = withMonitoring((m) => {
+      m.prometheus.storageSize = "100Gi";
+      m.prometheus.retentionSize = "90GB";
+    });
     expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(
       /monitoring-platform:monitoring\.prometheus\.retentionSize is 90GB, more than 85 % of monitoring\.prometheus\.storageSize 100Gi.*pulumi config set --path 'monitoring-platform:monitoring\.prometheus\.retentionSize' 85GB/,
     );
-    expect(withMonitoring((m) => (m.prometheus.retentionSize = "85GB"))).not.toThrow();
+    expect(
+      withMonitoring((m) => {
+        m.prometheus.storageSize = "100Gi";
+        m.prometheus.retentionSize = "85GB";
+      }),
+    ).not.toThrow();
   });
 
   it("refuses a Grafana URL with a path: the ingress serves the host root", () => {

@@ -334,6 +334,49 @@ describe("rule conventions", () => {
     expect(problems).toEqual([]);
   });
 
+  // Issue 17, item 4: an SLO is blind when a series it reads disappears (renamed metric, re-bucketed
+  // histogram), so AgentContractMetricMissing must cover every application series rules/slo.yaml reads,
+  // with the same non-job matchers (the le="2" bucket is its own series). agent_errors_total is read
+  // `or vector(0)` and may not exist before the first error (rules/agent.yaml explains).
+  it("AgentContractMetricMissing covers every application series the SLO rules read", () => {
+    const selectors = (expr: string, insideAbsentOnly: boolean): string[] => {
+      const out: string[] = [];
+      parser.parse(expr).iterate({
+        enter: (ref) => {
+          if (ref.name !== "VectorSelector") return;
+          const node = ref.node;
+          if (insideAbsentOnly) {
+            const call = node.parent?.parent;
+            const fn = call?.name === "FunctionCall" ? call.getChild("FunctionIdentifier") : null;
+            if (!fn || expr.slice(fn.from, fn.to) !== "absent") return;
+          }
+          const id = node.getChild("Identifier");
+          if (!id) return;
+          const matchers = (node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? [])
+            .map((m) => expr.slice(m.from, m.to).replace(/\s+/g, ""))
+            .filter((m) => !m.startsWith("job="))
+            .sort();
+          out.push(`${expr.slice(id.from, id.to)}{${matchers.join(",")}}`);
+        },
+      });
+      return out;
+    };
+    const slo = loadRuleFiles(RULES_DIR, OPTS).find((f) => f.file === "slo.yaml")!;
+    const recorded = new Set(records.map((r) => r.record));
+    const read = new Set(
+      slo.groups
+        .flatMap((g) => g.rules)
+        .flatMap((r) => selectors(r.expr, false))
+        .filter((sel) => !recorded.has(sel.replace(/\{.*$/, "")))
+        .filter((sel) => !sel.startsWith("agent_errors_total{")),
+    );
+    expect([...read]).toContain('agent_response_seconds_bucket{le=~"2|2.0"}');
+    const covered = new Set(
+      alerts.filter((a) => a.alert === "AgentContractMetricMissing").flatMap((a) => selectors(a.expr, true)),
+    );
+    expect([...read].filter((sel) => !covered.has(sel))).toEqual([]);
+  });
+
   it("are all listed in docs/alerts.md", () => {
     const doc = fs.readFileSync(ALERTS_MD, "utf8");
     const missing = [...new Set([...alerts.map((a) => a.alert), ...records.map((r) => r.record)])].filter(

@@ -233,6 +233,47 @@ describe("prod stack: Key Vault and secrets", () => {
     expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
   });
 
+  // Issue 17, item 7: the exporter never holds the admin password; only the role-setup Job's identity does.
+  it("lets the exporters read the pg_monitor role's password, not the admin's; only the role Job reads the admin's", () => {
+    const readsOf = (identity: string) =>
+      run
+        .all("azure-native:authorization:RoleAssignment")
+        .filter((r) => r.name.startsWith(`${identity}-kv-read-`))
+        .map((r) => r.name.replace(`${identity}-kv-read-`, ""))
+        .sort();
+    expect(readsOf("exporters-identity")).toEqual([
+      "postgres-monitor-password",
+      "redis-exporter-password-map",
+    ]);
+    expect(readsOf("pg-roles-identity")).toEqual(["postgres-admin-password", "postgres-monitor-password"]);
+    const exporter = run.inputsOf(run.one("kubernetes:apps/v1:Deployment", "exporters-postgres"));
+    const env = Object.fromEntries(
+      (exporter.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [
+        e.name,
+        e.value,
+      ]),
+    );
+    expect(env.DATA_SOURCE_USER).toBe("metrics_exporter");
+    expect(env.DATA_SOURCE_USER).not.toBe("pgadmin");
+    const job = run.inputsOf(run.one("kubernetes:batch/v1:Job", "postgres-monitor-role-job"));
+    expect(job.spec.template.spec.serviceAccountName).toBe("postgres-roles");
+    const fic = run.inputsOf(
+      run.one(
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "pg-roles-identity-fic-monitoring-postgres-roles",
+      ),
+    );
+    expect(fic.subject).toBe("system:serviceaccount:monitoring:postgres-roles");
+    // The exporter waits for the role: it depends on the component, which the Node.js SDK expands to its
+    // children (the Job among them; Pulumi awaits a Job's completion).
+    expect(run.one("kubernetes:apps/v1:Deployment", "exporters-postgres").options.dependsOn).toEqual(
+      expect.arrayContaining(["monitoring-platform:data:PostgresMonitorRole::postgres-monitor-role"]),
+    );
+    expect(run.one("kubernetes:batch/v1:Job", "postgres-monitor-role-job").parent).toBe(
+      "monitoring-platform:data:PostgresMonitorRole::postgres-monitor-role",
+    );
+  });
+
   it("protects every stateful resource", () => {
     const stateful = run.resources.filter((r) =>
       [

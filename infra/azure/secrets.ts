@@ -6,6 +6,8 @@ export const VAULT_SECRETS = {
   grafanaAdminUser: "grafana-admin-user",
   grafanaAdminPassword: "grafana-admin-password",
   postgresAdminPassword: "postgres-admin-password",
+  /** The `pg_monitor` login role postgres_exporter uses (infra/data/postgresMonitorRole.ts). */
+  postgresMonitorPassword: "postgres-monitor-password",
   pagerdutyRoutingKey: "pagerduty-routing-key",
   // Slack app webhooks are bound to one channel (a `channel` override is ignored): one per severity.
   slackWebhookUrlCritical: "slack-webhook-url-critical",

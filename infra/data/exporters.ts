@@ -70,7 +70,8 @@ interface ExporterSpec {
 /** The Key Vault objects the exporters mount (file names are what the env vars point at). */
 export function exporterVaultObjects(): VaultObject[] {
   return [
-    { objectName: VAULT_SECRETS.postgresAdminPassword, key: FILES.postgresPassword },
+    // The pg_monitor role's password, never the admin's (infra/data/postgresMonitorRole.ts).
+    { objectName: VAULT_SECRETS.postgresMonitorPassword, key: FILES.postgresPassword },
     { objectName: REDIS_EXPORTER_PASSWORD_MAP_SECRET, key: FILES.redisPasswordMap },
   ];
 }
@@ -247,7 +248,7 @@ export interface DataExportersArgs {
   namespace: string;
   /** Labels the Prometheus ServiceMonitor selector matches, e.g. `{ release: "kube-prometheus-stack" }`. */
   serviceMonitorLabels: Record<string, string>;
-  /** Postgres server FQDN, admin login and the database to connect to. */
+  /** Postgres server FQDN, the `pg_monitor` login role (PostgresMonitorRole.role) and the database. */
   postgres: { host: pulumi.Input<string>; user: string; database?: string; subnetCidr: string };
   /** Redis address (`Redis.address`), port and the private-endpoint subnet. */
   redis: { address: pulumi.Input<string>; port: number; subnetCidr: string };

@@ -145,27 +145,40 @@ export const INHIBIT_EQUAL = [
 ] as const;
 
 /**
- * One outage, one page: the alerts a total outage also trips are symptoms of the cause that pages. All
- * pods gone (AgentCompleteOutage) also empties the live Service and fails the public probe; a live Service
- * without endpoints also fails the probe. Each rule names its cause and its symptoms and compares only
- * `service`: the three alerts carry different object labels (`job`; `namespace`/`endpoint`; `instance`),
- * and Alertmanager treats a label missing on either side as the empty value
- * (https://prometheus.io/docs/alerting/latest/configuration/#inhibit_rule), so `equal: [namespace]` would
- * never match AgentCompleteOutage (no namespace: its `absent()` branch has only `job`). A symptom alone (a
- * broken ingress or certificate: only the probe fails) still pages. Inhibition acts only while the cause is
- * in Alertmanager; the cause fires with or before its symptoms (same `for`, or a shorter one than the probe).
+ * One outage, one page: a cause alert and the alerts that are only its symptoms. While the cause fires,
+ * Alertmanager inhibits the symptoms, whatever their severity, so the on-call gets the page that names the
+ * cause and not three pages for one broken thing. Before this, the only inhibition was by severity and
+ * needed the same `alertname` ({@link INHIBIT_EQUAL}), so a complete agent-api outage paged for
+ * AgentCompleteOutage, AgentLiveServiceNoEndpoints and AgentExternalProbeFailing, and after 10 minutes
+ * AgentInstancesDown paged too (business hours).
+ *
+ * The chain, from the widest cause down (each alert's rule is in rules/agent.yaml):
+ *   AgentCompleteOutage (no agent-api target answers, or none is left) → the live Service has no ready
+ *   endpoint, the public probe fails, instances are down: all three follow from it;
+ *   AgentLiveServiceNoEndpoints (the live color has no ready pod) → the public probe fails.
+ * AgentExternalProbeFailing on its own (DNS, ingress, TLS broken, pods fine) is never inhibited by these.
+ *
+ * `equal` is what the labels of cause and symptoms really share. Every one of these rules carries the
+ * static label `service: agent-api`; `namespace` is not shared: AgentCompleteOutage aggregates `by (job)`
+ * and its `absent()` branch has only `job`, the probe's series carry the Probe's labels (no app
+ * namespace), and only AgentLiveServiceNoEndpoints has `namespace`. Alertmanager compares a missing label
+ * as the empty string (inhibit/inhibit.go, `a.Labels[n] != lset[n]`, read at v0.34's tree), so equal on
+ * `namespace` would never match and the symptoms would page again. A stack runs one agent-api, so
+ * `service` names the outage exactly; test/alertmanager.test.ts checks every `equal` label is a static
+ * label of both rules. Upstream (same file): a source alert inhibits while it is unresolved, even when it
+ * is itself inhibited, so the chain needs no ordering.
  */
-export const OUTAGE_INHIBITIONS: InhibitRule[] = [
+export const CAUSE_INHIBITIONS: readonly {
+  cause: string;
+  symptoms: readonly string[];
+  equal: readonly string[];
+}[] = [
   {
-    source_matchers: ['alertname="AgentCompleteOutage"'],
-    target_matchers: ['alertname=~"AgentLiveServiceNoEndpoints|AgentExternalProbeFailing"'],
+    cause: "AgentCompleteOutage",
+    symptoms: ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing", "AgentInstancesDown"],
     equal: ["service"],
   },
-  {
-    source_matchers: ['alertname="AgentLiveServiceNoEndpoints"'],
-    target_matchers: ['alertname="AgentExternalProbeFailing"'],
-    equal: ["service"],
-  },
+  { cause: "AgentLiveServiceNoEndpoints", symptoms: ["AgentExternalProbeFailing"], equal: ["service"] },
 ];
 
 /** Name of the time interval built from `monitoring.businessHours`. */
@@ -235,9 +248,9 @@ function templates(grafanaUrl: string) {
 
 /**
  * Builds the Alertmanager configuration: receivers reading their secrets from `secretDir`, the severity
- * routing tree, business hours as a time interval, and inhibition (the cause of an outage silences its
- * symptoms, {@link OUTAGE_INHIBITIONS}; a critical alert silences the warning and info alerts of the same
- * name and object, a warning the info ones, {@link INHIBIT_EQUAL}). The
+ * routing tree, business hours as a time interval, and inhibition (a critical alert silences the warning
+ * and info alerts of the same name and object, a warning the info ones, {@link INHIBIT_EQUAL}; a cause
+ * silences its symptoms, {@link CAUSE_INHIBITIONS}). The
  * result is validated before it is returned.
  */
 export function alertmanagerConfig(input: AlertmanagerInput): AlertmanagerConfig {
@@ -372,7 +385,6 @@ function inhibitRules(): InhibitRule[] {
   // switch page for a pipeline that works (e.g. while a critical monitoring alert fires).
   const notWatchdog = 'alertname!="Watchdog"';
   return [
-    ...OUTAGE_INHIBITIONS,
     {
       source_matchers: severity("critical"),
       target_matchers: ['severity=~"warning|info"', notWatchdog],
@@ -383,6 +395,11 @@ function inhibitRules(): InhibitRule[] {
       target_matchers: ['severity="info"', notWatchdog],
       equal: [...INHIBIT_EQUAL],
     },
+    ...CAUSE_INHIBITIONS.map(({ cause, symptoms, equal }): InhibitRule => ({
+      source_matchers: [`alertname="${cause}"`],
+      target_matchers: [`alertname=~"${symptoms.join("|")}"`],
+      equal: [...equal],
+    })),
   ];
 }
 

@@ -205,6 +205,25 @@ export function grafanaIngress(url: string, clusterIssuer: string) {
   };
 }
 
+/**
+ * The chart's PodDisruptionBudget value for a component with `replicas` pods: a node drain (AKS upgrade,
+ * node-image update, autoscaler scale-down) may take one pod at a time, never all of them. Keys as
+ * kube-prometheus-stack's values.yaml has them under `prometheus.podDisruptionBudget` and
+ * `alertmanager.podDisruptionBudget` (enabled, minAvailable, maxUnavailable, unhealthyPodEvictionPolicy;
+ * read at prometheus-community/helm-charts commit 001f3a6d, the copy readable here, not the 91.8.2 tag:
+ * re-check with `helm show values … --version 91.8.2`). Only `minAvailable` is set: the chart's default
+ * already sets it to 1, and a PDB with both fields is rejected by the API server. With one replica the
+ * budget stays off: `minAvailable: 1` on a single pod blocks every drain forever (Kubernetes docs,
+ * "Specifying a Disruption Budget": maxUnavailable 0 / minAvailable = replicas). AlwaysAllow lets a drain
+ * evict a pod that is running but not ready (a crash-looping replica must not block an upgrade; "Unhealthy
+ * Pod Eviction Policy", stable since Kubernetes 1.31).
+ */
+export function podDisruptionBudget(replicas: number) {
+  return replicas > 1
+    ? { enabled: true, minAvailable: replicas - 1, unhealthyPodEvictionPolicy: "AlwaysAllow" }
+    : { enabled: false };
+}
+
 export function helmValues(i: HelmValuesInput): Record<string, unknown> {
   return {
     fullnameOverride: RELEASE,
@@ -247,6 +266,22 @@ export function helmValues(i: HelmValuesInput): Record<string, unknown> {
 function prometheusValues(i: HelmValuesInput): Record<string, unknown> {
   const m = i.monitoring;
   return {
+    podDisruptionBudget: podDisruptionBudget(m.prometheus.replicas),
+    // Grafana reads one replica, not a different one per request. The two replicas scrape independently,
+    // so their samples differ in timestamps and gaps (a restart, a failed scrape): round-robin between
+    // them makes panels flicker and `rate()` jump between refreshes. Chosen: sticky sessions on the
+    // Service Grafana's default datasource points at (`<release>-prometheus:9090`, the chart's
+    // grafana datasource template): `sessionAffinity: ClientIP` (chart values.yaml `prometheus.service`,
+    // same commit as above), kept 3 h. Grafana is one pod, so all its queries go to one replica until
+    // that replica's endpoint disappears, and then to the other: failover stays. Not chosen: a Thanos
+    // Querier with `--query.replica-label` deduplicating both (a real merged view, but another
+    // component and the sidecars to run); pointing at one replica's Service (no failover). Cilium's
+    // kube-proxy replacement implements ClientIP affinity (docs.cilium.io, "Kubernetes Without
+    // kube-proxy", Session Affinity).
+    service: {
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+    },
     prometheusSpec: {
       replicas: m.prometheus.replicas,
       retention: m.prometheus.retention,
@@ -289,6 +324,7 @@ function alertmanagerValues(i: HelmValuesInput): Record<string, unknown> {
   return {
     config: i.alertmanagerConfig,
     serviceAccount: { create: false, name: MONITORING_SERVICE_ACCOUNT },
+    podDisruptionBudget: podDisruptionBudget(m.alertmanager.replicas),
     alertmanagerSpec: {
       replicas: m.alertmanager.replicas,
       podMetadata: { labels: workloadIdentityLabel },

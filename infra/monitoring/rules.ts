@@ -28,7 +28,11 @@ export function ruleConstants(monitoring: MonitoringConfig): Record<string, numb
 export const SEVERITIES = ["critical", "warning", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Alertmanager inhibits warning/info alerts while a critical alert with the same `service` fires. */
+/**
+ * The service an alert belongs to: it groups and routes notifications, and is the `equal` label of the
+ * cause-symptom inhibitions (infra/monitoring/alertmanager.ts, CAUSE_INHIBITIONS). Severity inhibition
+ * needs the same alertname as well, so a critical does not mute the other warnings of its service.
+ */
 export const SERVICES = ["agent-api", "postgres", "redis", "kubernetes", "monitoring"] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -406,7 +410,7 @@ function parseAlert(
   const service = labels.service;
   if (service === undefined) {
     throw ctx.fail(
-      `${what} has no labels.service; add \`service: ${SERVICES.join("|")}\` (Alertmanager inhibits by service)`,
+      `${what} has no labels.service; add \`service: ${SERVICES.join("|")}\` (Alertmanager groups and inhibits by service)`,
       line,
     );
   }
