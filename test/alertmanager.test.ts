@@ -175,13 +175,18 @@ describe.each(STACKS)("alertmanagerConfig (%s stack)", (stack) => {
       {
         source_matchers: ['alertname="AgentCompleteOutage"'],
         target_matchers: [
-          'alertname=~"AgentLiveServiceNoEndpoints|AgentExternalProbeFailing|AgentInstancesDown"',
+          'alertname=~"AgentLiveServiceNoEndpoints|AgentExternalProbeFailing|AgentInstancesDown|AgentProbeBudgetBurn"',
         ],
         equal: ["service"],
       },
       {
         source_matchers: ['alertname="AgentLiveServiceNoEndpoints"'],
-        target_matchers: ['alertname=~"AgentExternalProbeFailing"'],
+        target_matchers: ['alertname=~"AgentExternalProbeFailing|AgentProbeBudgetBurn"'],
+        equal: ["service"],
+      },
+      {
+        source_matchers: ['alertname="AgentExternalProbeFailing"'],
+        target_matchers: ['alertname=~"AgentProbeBudgetBurn"'],
         equal: ["service"],
       },
     ]);
@@ -450,7 +455,7 @@ describe("amtool", () => {
     async (stack) => {
       const r = await amtool(["check-config", files[stack]!]);
       expect(r.out).toMatch(/SUCCESS/);
-      expect(r.out).toMatch(/4 inhibit rules/);
+      expect(r.out).toMatch(/5 inhibit rules/);
       expect(r.out).toMatch(/6 receivers/);
       expect(r.status).toBe(0);
     },

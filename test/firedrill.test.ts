@@ -6,13 +6,14 @@
 //      hours, inhibition works by alert name, and the Watchdog feeds the heartbeat through the real
 //      `url_file` webhook, which survives a failing heartbeat endpoint (alertmanager#3798);
 //   2. an agent-api outage becomes a page: up == 0 → AgentCompleteOutage → Alertmanager → pagerduty-critical;
-//   3. one outage is one page: the live Service losing its endpoints and the public probe failing fire too,
-//      and are inhibited by their cause (CAUSE_INHIBITIONS), counted per receiver.
+//   3. one outage is one page: the live Service losing its endpoints, the public probe failing and the
+//      probe SLI burning its budget fire too, and are inhibited by their cause (CAUSE_INHIBITIONS),
+//      counted per receiver.
 //
 // Bounded: everything listens on free ports of 127.0.0.1, lives in a temp dir, and every process started
 // here is stopped in afterAll (SIGTERM, then SIGKILL), also when start-up fails half-way. The whole file
-// takes about 3¼ minutes, most of it the 2-minute `for` of AgentCompleteOutage (during which the routing
-// checks run) and the 3-minute `for` of AgentExternalProbeFailing.
+// takes about 4½ minutes, most of it the 2-minute `for` of AgentCompleteOutage (during which the routing
+// checks run) and the 4-minute `for` of AgentProbeBudgetBurn.
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -37,8 +38,8 @@ const ROOT = path.resolve(__dirname, "..");
 const HOST = "127.0.0.1";
 /** AgentCompleteOutage has `for: 2m`; scrape + evaluation + group_wait add a few seconds. */
 const OUTAGE_PAGE_DEADLINE_MS = 150_000;
-/** AgentExternalProbeFailing has `for: 3m`, the last symptom of the outage to fire. */
-const PROBE_FIRING_DEADLINE_MS = 200_000;
+/** AgentProbeBudgetBurn has `for: 4m`, the last symptom of the outage to fire (rules/slo.yaml). */
+const PROBE_FIRING_DEADLINE_MS = 270_000;
 /** Longer than the drill's group_wait + group_interval: after this, nothing else is going to arrive. */
 const SETTLE_MS = 2_500;
 
@@ -758,12 +759,12 @@ describe("fire drill", () => {
   );
 
   it(
-    "pages once for the outage: the live Service without endpoints and the failing probe are inhibited by AgentCompleteOutage",
+    "pages once for the outage: the live Service without endpoints, the failing probe and the probe SLI's burn are inhibited",
     async () => {
       expect(outageAt, "the outage was injected").toBeGreaterThan(0);
       const deadline = PROBE_FIRING_DEADLINE_MS - (Date.now() - outageAt);
-      const symptoms = ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing"];
-      // Both symptoms fire in Prometheus (the probe last: `for: 3m`) and reach Alertmanager ...
+      const symptoms = ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing", "AgentProbeBudgetBurn"];
+      // Every symptom fires in Prometheus (the probe SLI's burn last: `for: 4m`) and reaches Alertmanager ...
       for (const name of symptoms) {
         await waitFor(`${name} firing in Prometheus`, deadline, async () => {
           const { data } = await getJson<{ data: { alerts: PromAlert[] } }>(
@@ -783,7 +784,7 @@ describe("fire drill", () => {
         });
         expect(suppressed.status.inhibitedBy.length).toBeGreaterThanOrEqual(1);
       }
-      // amtool, the tool the on-call uses, agrees: it lists exactly the two symptoms as inhibited.
+      // amtool, the tool the on-call uses, agrees: it lists exactly the symptoms as inhibited.
       const r = await run(
         tool("amtool"),
         [

@@ -352,10 +352,13 @@ describe("rule conventions", () => {
           }
           const id = node.getChild("Identifier");
           if (!id) return;
-          const matchers = (node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? [])
-            .map((m) => expr.slice(m.from, m.to).replace(/\s+/g, ""))
-            .filter((m) => !m.startsWith("job="))
-            .sort();
+          const all = (node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []).map((m) =>
+            expr.slice(m.from, m.to).replace(/\s+/g, ""),
+          );
+          // The application's series only: the probe SLI reads the blackbox exporter's, whose absence
+          // BlackboxExporterDown reports.
+          if (!all.includes('job="agent-api"')) return;
+          const matchers = all.filter((m) => !m.startsWith("job=")).sort();
           out.push(`${expr.slice(id.from, id.to)}{${matchers.join(",")}}`);
         },
       });

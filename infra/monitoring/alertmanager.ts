@@ -155,7 +155,9 @@ export const INHIBIT_EQUAL = [
  * The chain, from the widest cause down (each alert's rule is in rules/agent.yaml):
  *   AgentCompleteOutage (no agent-api target answers, or none is left) → the live Service has no ready
  *   endpoint, the public probe fails, instances are down: all three follow from it;
- *   AgentLiveServiceNoEndpoints (the live color has no ready pod) → the public probe fails.
+ *   AgentLiveServiceNoEndpoints (the live color has no ready pod) → the public probe fails;
+ *   AgentExternalProbeFailing (the probe fails continuously) → the probe SLI's budget burns
+ *   (AgentProbeBudgetBurn, rules/slo.yaml), which therefore pages alone only for intermittent failures.
  * AgentExternalProbeFailing on its own (DNS, ingress, TLS broken, pods fine) is never inhibited by these.
  *
  * `equal` is what the labels of cause and symptoms really share. Every one of these rules carries the
@@ -175,10 +177,21 @@ export const CAUSE_INHIBITIONS: readonly {
 }[] = [
   {
     cause: "AgentCompleteOutage",
-    symptoms: ["AgentLiveServiceNoEndpoints", "AgentExternalProbeFailing", "AgentInstancesDown"],
+    symptoms: [
+      "AgentLiveServiceNoEndpoints",
+      "AgentExternalProbeFailing",
+      "AgentInstancesDown",
+      "AgentProbeBudgetBurn",
+    ],
     equal: ["service"],
   },
-  { cause: "AgentLiveServiceNoEndpoints", symptoms: ["AgentExternalProbeFailing"], equal: ["service"] },
+  {
+    cause: "AgentLiveServiceNoEndpoints",
+    symptoms: ["AgentExternalProbeFailing", "AgentProbeBudgetBurn"],
+    equal: ["service"],
+  },
+  // The probe failing right now is the cause; the budget it burns is the symptom (rules/slo.yaml).
+  { cause: "AgentExternalProbeFailing", symptoms: ["AgentProbeBudgetBurn"], equal: ["service"] },
 ];
 
 /** Name of the time interval built from `monitoring.businessHours`. */
