@@ -42,9 +42,11 @@ describe("rule-cost benchmark helpers", () => {
   });
 
   // The point of the SLO design: long windows read a handful of recorded series, never raw counters.
-  it("lists exactly our four 5-minute SLO rates as the recorded series read over long windows", () => {
+  // The probe SLI's 5-minute failure ratio (issue 17, item 2) is the fifth: its 30-day figure averages it.
+  it("lists exactly our five 5-minute SLO series as the recorded series read over long windows", () => {
     expect(recordsReadAsRange(ours).map((r) => r.record)).toEqual([
       "agent_slo:errors:rate5m",
+      "agent_slo:probe_error_ratio:rate5m",
       "agent_slo:requests:rate5m",
       "agent_slo:responses:rate5m",
       "agent_slo:slow_responses:rate5m",
