@@ -143,9 +143,9 @@ describe("printed config fixes fix the stack file they name", () => {
     // (cross-checks run once the schema passes), but every problem must carry a fix that can be run.
     let round = before;
     for (let n = 0; n < 3 && round.code !== 0; n++) {
-      const todo = fixes(round.stderr);
-      expect(todo.length, `a problem without a fix:\n${round.stderr}`).toBeGreaterThan(0);
-      for (const l of todo) {
+      const printed = fixes(round.stderr);
+      expect(printed.length, `a problem without a fix:\n${round.stderr}`).toBeGreaterThan(0);
+      for (const l of printed) {
         expect(l).toContain(`--config-file ${file}`);
         applyFix(l);
       }
