@@ -167,7 +167,9 @@ interface Delivery {
   receiver: string;
   at: number;
   status: string;
-  alerts: { status: string; labels: Record<string, string> }[];
+  /** The aggregation group that sent it (route and group labels), as the webhook payload names it. */
+  groupKey?: string;
+  alerts: { status: string; labels: Record<string, string>; startsAt?: string; endsAt?: string }[];
 }
 
 /**
@@ -193,7 +195,14 @@ function captureServer(
       }
       try {
         const payload = JSON.parse(body) as Omit<Delivery, "am" | "at">;
-        deliveries.push({ am, receiver, at: Date.now(), status: payload.status, alerts: payload.alerts });
+        deliveries.push({
+          am,
+          receiver,
+          at: Date.now(),
+          status: payload.status,
+          groupKey: payload.groupKey,
+          alerts: payload.alerts,
+        });
         res.writeHead(200).end();
       } catch {
         res.writeHead(400).end();
@@ -499,8 +508,12 @@ describe("fire drill", () => {
         // Prometheus evaluates its rules before its Alertmanager discovery has finished, drops that first
         // batch (prometheus_notifications_dropped_total) and, by default, re-sends a firing alert only after
         // 1 minute: the Watchdog would reach the heartbeat a minute late. A long-running Prometheus never
-        // notices; the drill starts from cold, so it re-sends every 2 s. Rules and `for` are unchanged.
-        "--rules.alert.resend-delay=2s",
+        // notices; the drill starts from cold, so it re-sends sooner. Not sooner than 10 s: each alert Prometheus
+        // sends is valid until 4 x max(evaluation_interval, resend-delay) (rules/alerting.go, sendAlerts), so at
+        // 2 s an alert expired 8 s after a send, and a machine that stalled longer than that made Alertmanager
+        // resolve AgentCompleteOutage at a flush and page again when it came back (CI counted two pages). At
+        // 10 s it stays valid for 40 s; production's 1m default gives 4 minutes. Rules and `for` are unchanged.
+        "--rules.alert.resend-delay=10s",
         "--log.level=warn",
       ]);
 
@@ -581,7 +594,8 @@ describe("fire drill", () => {
       (await promQuery('up{job="agent-api",color="blue"}'))[0]?.value[1] === "1" ? true : undefined,
     );
     const start = Date.now();
-    await waitFor("the Watchdog from Prometheus at the heartbeat", 20_000, () =>
+    // The first Watchdog Prometheus sends can be dropped (see resend-delay above): the next comes 10 s later.
+    await waitFor("the Watchdog from Prometheus at the heartbeat", 30_000, () =>
       receiversOf("inside", isPrometheusWatchdog).has(RECEIVERS.heartbeat) ? true : undefined,
     );
     timings["Prometheus Watchdog → heartbeat, after agent-api was first up"] = `${Date.now() - start} ms`;
@@ -821,7 +835,18 @@ describe("fire drill", () => {
           .map((r) => [r, pages(r).length]),
       );
       timings["notifications per receiver during the outage"] = JSON.stringify(counted);
-      expect(counted).toEqual({
+      // On a wrong count, every notification the inside Alertmanager sent for agent-api since the outage,
+      // resolved ones included: which group sent it, and each alert's status and validity.
+      const sent = deliveries
+        .filter((d) => d.am === "inside" && d.at >= outageAt && d.receiver !== RECEIVERS.heartbeat)
+        .map(
+          (d) =>
+            `  +${((d.at - outageAt) / 1000).toFixed(1)} s ${d.receiver} ${d.status} ${d.groupKey ?? "?"}: ` +
+            d.alerts
+              .map((a) => `${a.labels.alertname} ${a.status} starts ${a.startsAt} ends ${a.endsAt}`)
+              .join("; "),
+        );
+      expect(counted, `notifications sent during the outage:\n${sent.join("\n")}`).toEqual({
         [RECEIVERS.pagerdutyCritical]: 1,
         [RECEIVERS.pagerdutyWarning]: 0,
         [RECEIVERS.slackIncidents]: 1,
