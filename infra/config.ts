@@ -10,6 +10,7 @@ import { PROJECT, type Issue } from "./configSchema";
 import {
   aksSchema,
   checkAks,
+  deploySchema,
   checkNetwork,
   keyVaultSchema,
   logAnalyticsSchema,
@@ -23,6 +24,8 @@ import { postgresConfigProblems } from "./data/postgresPlan";
 import { redisConfigProblems } from "./data/redisPlan";
 import { appConfigProblems } from "./apps/blueGreenPlan";
 import { providerAuthConfig, type ProviderAuthConfig } from "./azure/deployer";
+import { checkDeploy, runnerProblems } from "./azure/deployRunner";
+import { isRealDeployment } from "./runMode";
 import { registryConfigProblems } from "./azure/registryPlan";
 import { ingressConfigProblems } from "./apps/ingressPlan";
 import { recoveryProblems, recoverySchema } from "./recovery";
@@ -61,6 +64,7 @@ export const configSchema = z
     aks: aksSchema,
     keyVault: keyVaultSchema,
     registry: registrySchema,
+    deploy: deploySchema,
     monitoring: monitoringSchema,
     postgres: postgresSchema,
     redis: redisSchema,
@@ -80,8 +84,24 @@ export const configSchema = z
     const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path, message });
     checkNetwork(c.network, issue);
     checkAks(c.aks, issue);
+    checkDeploy(
+      { deploy: c.deploy, network: c.network, apiServer: c.aks.apiServer, keyVault: c.keyVault },
+      issue,
+    );
     checkApp(c.app, issue);
     checkMonitoring(c.monitoring, issue);
+    // A zone-redundant stack gets a zone-redundant registry (infra/azure/registryPlan.ts), which is Premium
+    // only. Prod is always zone-redundant, so it is said in the same round as prod's zoneRedundant rule.
+    if (
+      (c.zoneRedundant || c.environment === "prod") &&
+      !c.registry.existingId &&
+      c.registry.sku !== "Premium"
+    ) {
+      issue(
+        ["registry", "sku"],
+        'must be "Premium" for a zone-redundant stack (only Premium registries are zone-redundant)',
+      );
+    }
     if (c.environment === "prod") checkProd(c, issue);
   });
 
@@ -355,7 +375,8 @@ function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
     return `${keyOf(i.path)} is missing: set it${what ? ` (${what})` : ""}\n${fix}`;
   }
   const secret = i.path.length === 1 && isSecretKey(String(i.path[0]));
-  const got = secret ? "" : ` (got ${show(given)})`;
+  // A rule about a key that is not set yet (a list slot to add, a subnet to name) has no value to show.
+  const got = secret || given === undefined ? "" : ` (got ${show(given)})`;
   let message = i.message;
   if (ZOD_DEFAULT_MESSAGE.test(message)) {
     if (i.code === "too_small" && i.origin === "array")
@@ -528,6 +549,12 @@ export function loadConfig(): PlatformConfig {
   const parsed = parseStackConfig(raw, pulumi.getStack());
   // The offline render evaluates the example stack files on purpose (and lists the examples in its summary).
   if (!isOfflineRender()) refusePlaceholders(raw);
+  // A CI run on a runner this stack does not deploy from would time out at the API server: refused here,
+  // before any resource is registered (only under a real engine: tests and the render run in CI too).
+  if (isRealDeployment() && !isOfflineRender()) {
+    const problems = runnerProblems(parsed.deploy, pulumi.getStack(), process.env);
+    if (problems.length) throw new ConfigError(problems, "This run cannot reach the stack it deploys");
+  }
   const secrets = Object.fromEntries(
     SECRET_KEYS.map((k) => [k, pulumi.secret(parsed[k])]),
   ) as PlatformSecrets;

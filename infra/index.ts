@@ -2,7 +2,7 @@
  * The monitoring platform, per stack. Table of contents:
  *   1. config      — validated once (infra/config.ts); bad input stops here, before any resource.
  *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), container
- *                    registry (AcrPull for the nodes), Key Vault (private endpoint, deployer data-plane role).
+ *                    registry (AcrPull for the nodes, allowed-images policy), Key Vault (private endpoint, deployer data-plane role).
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
  *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
  *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.
@@ -20,6 +20,8 @@ import { LogAnalytics } from "./azure/logAnalytics";
 import { AksCluster } from "./azure/aks";
 import { KeyVault, generatedPassword } from "./azure/keyVault";
 import { ContainerRegistry } from "./azure/registry";
+import { ImagePolicy } from "./azure/imagePolicy";
+import { registryLoginServer as loginServerOf } from "./azure/registryPlan";
 import { deployerPrincipalType } from "./azure/deployer";
 import { ROLES } from "./azure/aksPlan";
 import { WorkloadIdentity } from "./azure/workloadIdentity";
@@ -61,7 +63,13 @@ const rg = new resources.ResourceGroup(
   { protect: cfg.protect },
 );
 const resourceGroupName = rg.name;
-const network = new Network("network", { ...common, resourceGroupName, cidrs: cfg.network });
+const network = new Network("network", {
+  ...common,
+  resourceGroupName,
+  cidrs: cfg.network,
+  // `deploy.runner: selfHosted`: the runner's subnet with its static egress IP (infra/azure/deployRunner.ts).
+  runnerSubnetCidr: cfg.deploy.runner === "selfHosted" ? cfg.deploy.runnerSubnetCidr : undefined,
+});
 const logs = new LogAnalytics("logs", {
   ...common,
   resourceGroupName,
@@ -76,6 +84,7 @@ const aks = new AksCluster("aks", {
   network: cfg.network,
   zoneRedundant: cfg.zoneRedundant,
   nodesSubnetId: network.aksSubnetId,
+  runnerEgressIp: network.runnerEgressIp,
   logAnalyticsWorkspaceId: logs.workspaceId,
   tenantId: client.tenantId,
   subscriptionId: client.subscriptionId,
@@ -88,11 +97,18 @@ const registry = new ContainerRegistry("registry", {
   ...common,
   resourceGroupName,
   registry: cfg.registry,
+  zoneRedundant: cfg.zoneRedundant,
   kubeletObjectId: aks.kubeletObjectId,
   endpointsSubnetId: network.endpointsSubnetId,
   vnetId: network.vnetId,
   subscriptionId: client.subscriptionId,
   protect: cfg.protect,
+});
+// Pods in the app namespace run only images from that registry (Azure Policy, deny); elsewhere audited.
+new ImagePolicy("image-policy", {
+  clusterId: aks.clusterId,
+  registryLoginServer: loginServerOf(cfg.stack, cfg.registry),
+  appNamespace: cfg.app.namespace,
 });
 const vault = new KeyVault("vault", {
   ...common,
@@ -366,3 +382,6 @@ export const activeColor = cfg.app.activeColor;
 export const appService = app.serviceName;
 export const appUrl = `https://${cfg.app.ingress.hostname}`;
 export const registryLoginServer = registry.loginServer;
+// Where the deploy runner goes (docs/deploy-runner.md) and the address the API server admits for it.
+export const deployRunnerSubnetId = network.runnerSubnetId;
+export const deployRunnerEgressIp = network.runnerEgressIp;

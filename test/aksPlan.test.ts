@@ -1,8 +1,10 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
+import { ephemeralOsDisk, tempDiskGib } from "../infra/azure/vmSizes";
 import {
   apiServerAccess,
   CLUSTER_IGNORED,
+  controlPlaneDiagnostics,
   maintenanceSchedules,
   networkProfile,
   systemPool,
@@ -111,5 +113,49 @@ describe("aksPlan (pure)", () => {
     });
     const out = yaml.load(useAzureCliLogin(kc)) as { users: { user: { exec: { args: string[] } } }[] };
     expect(out.users[0]?.user.exec.args).toEqual(["get-token", "--server-id", "6dae", "--login", "azurecli"]);
+  });
+});
+
+describe("ephemeral OS disks and control-plane logs (AKS baseline)", () => {
+  it("knows the local temp disk of the v5 sizes with one, and no other size", () => {
+    // Azure's size tables: Standard_D2ds_v5 75 GiB, D4ds_v5 150, D8ds_v5 300, E4ds_v5 150, D4ads_v5 150.
+    expect(tempDiskGib("Standard_D2ds_v5")).toBe(75);
+    expect(tempDiskGib("Standard_D4ds_v5")).toBe(150);
+    expect(tempDiskGib("Standard_D8ds_v5")).toBe(300);
+    expect(tempDiskGib("Standard_E4ds_v5")).toBe(150);
+    expect(tempDiskGib("Standard_D4ads_v5")).toBe(150);
+    expect(tempDiskGib("Standard_E8-4ds_v5")).toBe(300);
+    // No local disk, or a family not known here.
+    expect(tempDiskGib("Standard_D4s_v5")).toBeUndefined();
+    expect(tempDiskGib("Standard_D4ds_v6")).toBeUndefined();
+    expect(tempDiskGib("Standard_DS3_v2")).toBeUndefined();
+  });
+
+  it("gives both pools an ephemeral OS disk that fits the local disk (128 GB, or all of a smaller one)", () => {
+    for (const pool of [systemPool(prod.aks, true), userPool(prod.aks, true)]) {
+      expect(pool.osDiskType, pool.name).toBe("Ephemeral");
+    }
+    expect(systemPool(prod.aks, true).osDiskSizeGB).toBe(128); // D4ds_v5: 150 GiB local
+    const small = { ...prod.aks, systemPool: { vmSize: "Standard_D2ds_v5", count: 1 } };
+    expect(systemPool(small, false).osDiskSizeGB).toBe(75);
+    expect(ephemeralOsDisk("Standard_D4s_v5")).toBeUndefined();
+  });
+
+  it("moves the user pool to a new name when its OS disk changes (create-only)", () => {
+    const user = userPool(prod.aks, true);
+    expect(userPoolName({ ...user, osDiskSizeGB: 64 })).not.toBe(user.name);
+  });
+
+  it("sends the controller manager and the admin audit log to resource-specific tables", () => {
+    const d = controlPlaneDiagnostics();
+    expect(d.logAnalyticsDestinationType).toBe("Dedicated");
+    expect(d.logs.map((l) => l.category)).toEqual([
+      "kube-audit-admin",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "cluster-autoscaler",
+      "guard",
+    ]);
+    expect(d.logs.every((l) => l.enabled)).toBe(true);
   });
 });

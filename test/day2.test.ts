@@ -40,7 +40,10 @@ const CREATE_ONLY: Record<string, RegExp> = {
   "azure-native:containerservice:ManagedCluster":
     /^(networkProfile\.(podCidr|serviceCidr|dnsServiceIP|networkPlugin)|dnsPrefix|nodeResourceGroup|agentPoolProfiles\[\d+\]\.vmSize)/,
   // pulumi-azure-native#3655: vmSize, maxPods, zones replace an AgentPool.
-  "azure-native:containerservice:AgentPool": /^(vmSize|maxPods|availabilityZones|agentPoolName)/,
+  "azure-native:containerservice:AgentPool":
+    /^(vmSize|maxPods|availabilityZones|agentPoolName|osDiskType|osDiskSizeGB)/,
+  // Registry zone redundancy is fixed at creation (container-registry/zone-redundancy).
+  "azure-native:containerregistry:Registry": /^(zoneRedundancy|registryName)/,
   // Flexible Server: zone, geo backup fixed at creation; storage cannot shrink.
   "azure-native:dbforpostgresql:Server":
     /^(availabilityZone|backup\.geoRedundantBackup|storage\.storageSizeGB)/,
@@ -57,7 +60,10 @@ function liveState(run: StackRun) {
   const pg = run.inputsOf(run.one("azure-native:dbforpostgresql:Server"));
   const aks = run.inputsOf(run.one("azure-native:containerservice:ManagedCluster"));
   const vault = run.inputsOf(run.one("azure-native:keyvault:Vault"));
+  const acr = run.inputsOf(run.one("azure-native:containerregistry:Registry"));
   return {
+    // The registry as created: zone-redundant (ARM reports it back as set).
+    "azure-native:containerregistry:getRegistry": { ...acr, zoneRedundancy: "Enabled" },
     "azure-native:dbforpostgresql:getServer": {
       ...pg,
       // Storage auto-grow took the disk from 256 to 512 GiB (how-to-auto-grow-storage).
@@ -170,6 +176,14 @@ describe("day 2: the next plan after a week of normal operation (prod)", () => {
 });
 
 describe("day 2: a create-only change is refused with the fix, not an ARM error", () => {
+  it("a prod registry created without zone redundancy", async () => {
+    const live = liveState(first);
+    live["azure-native:containerregistry:getRegistry"].zoneRedundancy = "Disabled";
+    await expect(evaluateStack("prod", {}, live)).rejects.toThrow(
+      /monitoring-platform:zoneRedundant is true in config but container registry acragentsprod was created with false.*az acr import/s,
+    );
+  });
+
   it("Key Vault soft-delete retention", async () => {
     const live = liveState(first);
     live["azure-native:keyvault:getVault"].properties.softDeleteRetentionInDays = 30;

@@ -28,7 +28,7 @@ const cluster = (over: Record<string, unknown> = {}) =>
     securityProfile: { workloadIdentity: { enabled: true } },
     apiServerAccessProfile: { authorizedIPRanges: ["198.51.100.16/28"], enablePrivateCluster: false },
     networkProfile: { networkPolicy: "cilium" },
-    agentPoolProfiles: [{ name: "system", mode: "System" }],
+    agentPoolProfiles: [{ name: "system", mode: "System", osDiskType: "Ephemeral" }],
     tags: tags("prod"),
     ...over,
   });
@@ -113,7 +113,29 @@ const acrPull = res("azure-native:authorization:RoleAssignment", "acr-pull", {
   roleDefinitionId:
     "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
 });
-const userPool = res("azure-native:containerservice:AgentPool", "user", { mode: "User" });
+const userPool = res("azure-native:containerservice:AgentPool", "user", {
+  mode: "User",
+  agentPoolName: "user1a2b3c",
+  osDiskType: "Ephemeral",
+});
+const registry = (zoneRedundancy?: string, env = "prod") =>
+  res("azure-native:containerregistry:Registry", "acr", { zoneRedundancy, tags: tags(env) }, true);
+const aksDiag = res("azure-native:monitor:DiagnosticSetting", "aks-diagnostics", {
+  resourceUri: "(known after apply)",
+  logAnalyticsDestinationType: "Dedicated",
+  logs: ["kube-audit-admin", "kube-apiserver", "kube-controller-manager", "cluster-autoscaler", "guard"].map(
+    (category) => ({ category, enabled: true }),
+  ),
+});
+const imageDeny = res("azure-native:authorization:PolicyAssignment", "image-deny", {
+  policyDefinitionId:
+    "/providers/Microsoft.Authorization/policyDefinitions/febd0533-8e55-448f-b837-bd0e06f16469",
+  parameters: {
+    allowedContainerImagesRegex: { value: "^acrx\\.azurecr\\.io/.+$" },
+    namespaces: { value: ["agents"] },
+    effect: { value: "Deny" },
+  },
+});
 
 /** A whole stack that keeps every promise; each stack case breaks one thing in a copy. */
 function goodStack(): PolicyResource[] {
@@ -122,6 +144,9 @@ function goodStack(): PolicyResource[] {
     cluster(),
     userPool,
     acrPull,
+    registry("Enabled"),
+    aksDiag,
+    imageDeny,
     vault(),
     pe("vault"),
     zone("privatelink.vaultcore.azure.net"),
@@ -144,6 +169,9 @@ function goodStack(): PolicyResource[] {
 }
 
 const findings = (rs: PolicyResource[], ctx = render) => evaluatePolicies(rs, ctx);
+const obj = (v: unknown) => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
+const arrWithout = (logs: unknown, category: string) =>
+  (logs as { category: string }[]).filter((l) => l.category !== category);
 const only = (name: string, rs: PolicyResource[], ctx = render) =>
   evaluatePolicies(
     rs,
@@ -178,6 +206,18 @@ const resourceCases: [string, PolicyResource[], string][] = [
     "opens the API server to everyone",
   ],
   ["aks-network-policy", [cluster({ networkProfile: { networkPolicy: "none" } })], "networkPolicy"],
+  [
+    "aks-ephemeral-os-disk",
+    [cluster({ agentPoolProfiles: [{ name: "system", mode: "System", osDiskType: "Managed" }] })],
+    'pool system: osDiskType is "Managed", must be "Ephemeral"',
+  ],
+  [
+    "aks-ephemeral-os-disk",
+    [res("azure-native:containerservice:AgentPool", "u", { mode: "User", agentPoolName: "user9" })],
+    'pool user9: osDiskType is undefined, must be "Ephemeral"',
+  ],
+  ["acr-zone-redundant-prod", [registry(undefined)], 'zoneRedundancy must be "Enabled" in prod'],
+  ["acr-zone-redundant-prod", [registry("Disabled")], 'zoneRedundancy must be "Enabled" in prod'],
   [
     "aks-inline-pools-system-only",
     [
@@ -318,6 +358,7 @@ describe("resource policies", () => {
       [],
     );
     expect(only("postgres-ha-prod", [pg({ highAvailability: { mode: "Disabled" } }, "dev")])).toEqual([]);
+    expect(only("acr-zone-redundant-prod", [registry(undefined, "dev")])).toEqual([]);
   });
 
   it("an internal or allowed LoadBalancer passes", () => {
@@ -346,6 +387,53 @@ describe("resource policies", () => {
 
 // [policy, how the good stack is broken, expected message fragment]
 const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][] = [
+  [
+    "aks-control-plane-logs",
+    (rs) =>
+      rs.map((r) =>
+        r === aksDiag
+          ? { ...r, props: { ...r.props, logs: arrWithout(r.props.logs, "kube-controller-manager") } }
+          : r,
+      ),
+    "no diagnostic setting sends kube-audit-admin, kube-apiserver, kube-controller-manager, guard",
+  ],
+  [
+    "aks-control-plane-logs",
+    (rs) =>
+      rs.map((r) =>
+        r === aksDiag ? { ...r, props: { ...r.props, logAnalyticsDestinationType: undefined } } : r,
+      ),
+    "with logAnalyticsDestinationType Dedicated",
+  ],
+  [
+    "aks-allowed-images",
+    (rs) =>
+      rs.map((r) =>
+        r === imageDeny
+          ? {
+              ...r,
+              props: { ...r.props, parameters: { ...obj(r.props.parameters), effect: { value: "Audit" } } },
+            }
+          : r,
+      ),
+    "no Azure Policy assignment of febd0533-8e55-448f-b837-bd0e06f16469 with effect Deny",
+  ],
+  [
+    "aks-allowed-images",
+    (rs) =>
+      rs.map((r) =>
+        r === imageDeny
+          ? {
+              ...r,
+              props: {
+                ...r.props,
+                parameters: { ...obj(r.props.parameters), allowedContainerImagesRegex: { value: ".*" } },
+              },
+            }
+          : r,
+      ),
+    "an ACR-only regex",
+  ],
   [
     "aks-user-pool-separate",
     (rs) => rs.filter((r) => r !== userPool),

@@ -109,6 +109,33 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
       }),
   ],
   [
+    "aks-ephemeral-os-disk",
+    "azure-native:containerservice:AgentPool aks-user-pool",
+    (d) => (inputs(one(d, "azure-native:containerservice:AgentPool")).osDiskType = "Managed"),
+  ],
+  [
+    "acr-zone-redundant-prod",
+    "azure-native:containerregistry:Registry registry-registry",
+    (d) => delete inputs(one(d, "azure-native:containerregistry:Registry")).zoneRedundancy,
+  ],
+  [
+    "aks-control-plane-logs",
+    `${CLUSTER} aks-cluster`,
+    (d) =>
+      (inputs(
+        one(d, "azure-native:monitor:DiagnosticSetting", "aks-diagnostics"),
+      ).logAnalyticsDestinationType = "AzureDiagnostics"),
+  ],
+  [
+    "aks-allowed-images",
+    `${CLUSTER} aks-cluster`,
+    (d) =>
+      (inputs(one(d, "azure-native:authorization:PolicyAssignment", "image-policy-deny")).parameters.effect =
+        {
+          value: "Audit",
+        }),
+  ],
+  [
     "aks-user-pool-separate",
     `${CLUSTER} aks-cluster`,
     (d) => removeAll(d, "AgentPool", (r) => r.type === "azure-native:containerservice:AgentPool"),

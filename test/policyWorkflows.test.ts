@@ -17,6 +17,9 @@ import { GITHUB_COMMENT_LIMIT, previewComment, previewSummary } from "../cli/pre
 import { CHART } from "../infra/monitoring/helmValues";
 import { BLACKBOX_CHART } from "../infra/monitoring/blackbox";
 import { EXPORTER_IMAGES } from "../infra/data/exporters";
+import { parseStackConfig } from "../infra/config";
+import { runnerLabels } from "../infra/azure/deployRunner";
+import { stackConfig } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const WF = path.join(ROOT, ".github", "workflows");
@@ -245,5 +248,34 @@ describe("preview comment", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("missing --log, --exit-code, --run-url");
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("deploy runner", () => {
+  // Every job that talks to the cluster or Key Vault (up, preview, drift) runs on the stack's own runner:
+  // the labels it asks for are the stack file's deploy.runnerLabels (or their default) with the stack filled in.
+  const cloudJobs: [string, string, string][] = [
+    ["pulumi-up.yml", "up", "inputs.stack"],
+    ["preview.yml", "pulumi-preview", "matrix.stack"],
+    ["drift.yml", "drift", "matrix.stack"],
+  ];
+  it.each(["dev", "prod"])("%s: up, preview and drift run on the runner its stack file names", (stack) => {
+    const cfg = parseStackConfig(stackConfig(stack).config, stack);
+    expect(cfg.deploy.runner).toBe("selfHosted");
+    for (const [file, job, variable] of cloudJobs) {
+      const runsOn = load(file).jobs[job]["runs-on"] as string[];
+      const labels = runsOn.map((l) => l.replace(`\${{ ${variable} }}`, stack));
+      expect(labels, `${file} ${job}`).toEqual(runnerLabels(cfg.deploy, stack));
+    }
+  });
+
+  it("keeps jobs that need no cloud access on GitHub-hosted runners", () => {
+    for (const [file, job] of [
+      ["ci.yml", "test"],
+      ["preview.yml", "render-diff"],
+      ["deploy.yml", "policy"],
+    ] as const) {
+      expect(load(file).jobs[job]?.["runs-on"], `${file} ${job}`).toBe("ubuntu-24.04");
+    }
   });
 });

@@ -88,8 +88,12 @@ describe("dev stack", () => {
   it("keeps security: local accounts off, Azure RBAC, restricted API server, network policy", () => {
     expect(cluster().disableLocalAccounts).toBe(true);
     expect(cluster().aadProfile.enableAzureRBAC).toBe(true);
-    // evaluateStack runs as `pulumi up` would: the example range is replaced by a deployable one (test/mocks.ts).
-    expect(cluster().apiServerAccessProfile.authorizedIPRanges).toEqual(["20.203.113.0/24"]);
+    // evaluateStack runs as `pulumi up` would: the example range is replaced by a deployable one (test/mocks.ts);
+    // the deploy runner's static egress IP (the mock cloud's 198.51.100.7) is admitted after it.
+    expect(cluster().apiServerAccessProfile.authorizedIPRanges).toEqual([
+      "20.203.113.0/24",
+      "198.51.100.7/32",
+    ]);
     expect(cluster().networkProfile.networkPolicy).toBe("cilium");
   });
 

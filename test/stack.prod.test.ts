@@ -22,6 +22,56 @@ describe("prod stack: AKS baseline", () => {
     expect(c.disableLocalAccounts).toBe(true);
   });
 
+  it("boots both pools from ephemeral OS disks that fit the nodes' local disks", () => {
+    // D4ds_v5 (system) and D8ds_v5 (user) have 150 and 300 GiB of local temp disk.
+    expect(
+      cluster().agentPoolProfiles.map((p: Record<string, unknown>) => [p.osDiskType, p.osDiskSizeGB]),
+    ).toEqual([["Ephemeral", 128]]);
+    const user = run.inputsOf(run.one("azure-native:containerservice:AgentPool"));
+    expect([user.osDiskType, user.osDiskSizeGB]).toEqual(["Ephemeral", 128]);
+  });
+
+  it("sends the controller manager and admin audit logs to resource-specific tables", () => {
+    const diag = run
+      .all("azure-native:monitor:DiagnosticSetting")
+      .map((d) => run.inputsOf(d))
+      .find((d) => d.logs?.some((l: { category: string }) => l.category === "kube-apiserver"))!;
+    expect(diag.logAnalyticsDestinationType).toBe("Dedicated");
+    expect(diag.logs.map((l: { category: string }) => l.category)).toEqual(
+      expect.arrayContaining(["kube-audit-admin", "kube-controller-manager"]),
+    );
+  });
+
+  it("has a zone-redundant registry and lets app pods run only its images", () => {
+    expect(run.inputsOf(run.one("azure-native:containerregistry:Registry")).zoneRedundancy).toBe("Enabled");
+    const deny = run.inputsOf(run.one("azure-native:authorization:PolicyAssignment", "image-policy-deny"));
+    expect(deny.parameters).toEqual({
+      allowedContainerImagesRegex: { value: "^acragentsprod\\.azurecr\\.io/.+$" },
+      namespaces: { value: ["agents"] },
+      effect: { value: "Deny" },
+    });
+    // The app's images must pass the regex the cluster enforces.
+    const regex = new RegExp(deny.parameters.allowedContainerImagesRegex.value);
+    const images = run
+      .all("kubernetes:apps/v1:Deployment")
+      .filter((d) => run.inputsOf(d).metadata?.namespace === "agents")
+      .flatMap((d) => run.inputsOf(d).spec.template.spec.containers.map((c: { image: string }) => c.image));
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(regex.test(image), image).toBe(true);
+  });
+
+  it("admits the deploy runner's static egress IP at the API server, beside the configured ranges", () => {
+    // deploy.runner selfHosted: a runner subnet in the VNet, egressing through a NAT gateway's one public IP.
+    const subnet = run.inputsOf(run.one("azure-native:network:Subnet", "network-runner"));
+    expect(subnet.addressPrefix).toBe("10.30.10.0/27");
+    const nat = run.inputsOf(run.one("azure-native:network:NatGateway"));
+    expect(nat.sku).toEqual({ name: "Standard" });
+    const ip = run.inputsOf(run.one("azure-native:network:PublicIPAddress"));
+    expect([ip.sku.name, ip.publicIPAllocationMethod]).toEqual(["Standard", "Static"]);
+    // The mock cloud assigns 198.51.100.7 to the public IP; the configured ranges come first.
+    expect(cluster().apiServerAccessProfile.authorizedIPRanges.at(-1)).toBe("198.51.100.7/32");
+  });
+
   it("enables the OIDC issuer and workload identity", () => {
     expect(cluster().oidcIssuerProfile).toEqual({ enabled: true });
     expect(cluster().securityProfile.workloadIdentity).toEqual({ enabled: true });
@@ -101,8 +151,9 @@ describe("prod stack: AKS baseline", () => {
   it("restricts the API server to the authorized ranges", () => {
     expect(cluster().apiServerAccessProfile).toEqual({
       enablePrivateCluster: false,
-      // The stack file's RFC 5737 examples, replaced by deployable ranges (test/mocks.ts withDeployableValues).
-      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28"],
+      // The stack file's RFC 5737 examples, replaced by deployable ranges (test/mocks.ts withDeployableValues),
+      // and the deploy runner's egress IP (the mock cloud's 198.51.100.7).
+      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28", "198.51.100.7/32"],
     });
   });
 

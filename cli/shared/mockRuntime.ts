@@ -167,6 +167,9 @@ function computedState(
         ),
         loginServer: u(`${azName}.azurecr.io`),
       };
+    case "azure-native:network:PublicIPAddress":
+      // Static addresses are assigned at creation (TEST-NET-2, never a real host).
+      return { ipAddress: u("198.51.100.7") };
     case "azure-native:redisenterprise:Database":
       // A child resource: its id is the cluster's id plus /databases/<name>.
       return {

@@ -10,6 +10,7 @@ import {
   addonProfiles,
   apiServerAccess,
   CLUSTER_IGNORED,
+  controlPlaneDiagnostics,
   maintenanceSchedules,
   networkProfile,
   ROLES,
@@ -38,6 +39,8 @@ export interface AksClusterArgs {
   deployerObjectId: pulumi.Input<string>;
   /** Public DNS zones the app-routing add-on keeps the ingress hosts' A records in. */
   dnsZoneIds: string[];
+  /** The deploy runner's static egress address (`deploy.runner: selfHosted`): admitted to the API server. */
+  runnerEgressIp?: pulumi.Input<string>;
   /** Turn on Cilium FQDN policies (Advanced Container Networking security); see aksPlan.networkProfile. */
   fqdnPolicies: boolean;
   /** How the deployer is logged in (resolved from `aks.deployerPrincipalType`, see infra/azure/deployer.ts). */
@@ -176,7 +179,10 @@ export class AksCluster extends pulumi.ComponentResource {
         addonProfiles: pulumi.output(args.logAnalyticsWorkspaceId).apply(addonProfiles),
         networkProfile: networkProfile(args.network, args.fqdnPolicies),
         agentPoolProfiles: [{ ...system, vnetSubnetID: args.nodesSubnetId }],
-        apiServerAccessProfile: apiServerAccess(args.aks.apiServer),
+        apiServerAccessProfile: apiServerAccess(
+          args.aks.apiServer,
+          args.runnerEgressIp ? [pulumi.interpolate`${args.runnerEgressIp}/32`] : [],
+        ),
         // Managed NGINX ingress (app routing); TLS comes from cert-manager (infra/kubernetes/certManager.ts).
         // With the zones listed, the add-on's external-dns keeps each Ingress host's A record pointing at
         // the ingress IP — also after a rebuild in another region (learn.microsoft.com/azure/aks/
@@ -211,6 +217,8 @@ export class AksCluster extends pulumi.ComponentResource {
         orchestratorVersion: user.orchestratorVersion,
         osType: user.osType,
         osSKU: user.osSKU,
+        osDiskType: user.osDiskType,
+        osDiskSizeGB: user.osDiskSizeGB,
         type: user.type,
         upgradeSettings: user.upgradeSettings,
         vnetSubnetID: args.nodesSubnetId,
@@ -288,17 +296,14 @@ export class AksCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Control-plane logs (API server audit, autoscaler) to Log Analytics: who changed what, at 3 AM.
+    // Control-plane logs to Log Analytics: who changed what, and what the controllers did, at 3 AM.
     new insights.DiagnosticSetting(
       `${name}-diagnostics`,
       {
         name: "to-log-analytics",
         resourceUri: cluster.id,
         workspaceId: args.logAnalyticsWorkspaceId,
-        logs: ["kube-audit-admin", "kube-apiserver", "cluster-autoscaler", "guard"].map((category) => ({
-          category,
-          enabled: true,
-        })),
+        ...controlPlaneDiagnostics(),
       },
       { parent: this },
     );

@@ -4,6 +4,7 @@
  */
 import * as yaml from "js-yaml";
 import type { AksConfig, NetworkConfig } from "./config";
+import { ephemeralOsDisk } from "./vmSizes";
 
 /** Availability zones when zone-redundant; none otherwise (dev saves the cross-zone cost). */
 export function zones(zoneRedundant: boolean): string[] | undefined {
@@ -29,10 +30,27 @@ export interface PoolPlan {
   osSKU: "AzureLinux";
   type: "VirtualMachineScaleSets";
   upgradeSettings: { maxSurge: string };
+  osDiskType: "Ephemeral";
+  osDiskSizeGB: number;
 }
 
-function commonPool(aks: AksConfig, zoneRedundant: boolean) {
+/**
+ * Both pools boot from an ephemeral OS disk on the VM's local temp disk, as the AKS baseline does
+ * (cluster-stamp.bicep: osDiskType Ephemeral on every pool): faster reimage and scale-out, no OS managed
+ * disk to pay for or be throttled on. Set explicitly (AKS only defaults to it when its 128 GB default fits
+ * the local disk, which Standard_D2ds_v5's 75 GiB does not). The config schema refuses a size without a
+ * local disk, so the fallback below is never reached with a parsed config.
+ */
+function osDisk(vmSize: string) {
+  const disk = ephemeralOsDisk(vmSize);
+  if (!disk)
+    throw new Error(`${vmSize} has no local temp disk for an ephemeral OS disk (checked by the config)`);
+  return disk;
+}
+
+function commonPool(aks: AksConfig, zoneRedundant: boolean, vmSize: string) {
   return {
+    ...osDisk(vmSize),
     orchestratorVersion: aks.kubernetesVersion,
     osType: "Linux" as const,
     osSKU: "AzureLinux" as const,
@@ -47,7 +65,7 @@ function commonPool(aks: AksConfig, zoneRedundant: boolean) {
  */
 export function systemPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
   return {
-    ...commonPool(aks, zoneRedundant),
+    ...commonPool(aks, zoneRedundant, aks.systemPool.vmSize),
     name: SYSTEM_POOL,
     mode: "System",
     vmSize: aks.systemPool.vmSize,
@@ -67,7 +85,7 @@ export function systemPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
  */
 export function userPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
   const plan: PoolPlan = {
-    ...commonPool(aks, zoneRedundant),
+    ...commonPool(aks, zoneRedundant, aks.userPool.vmSize),
     name: USER_POOL,
     mode: "User",
     vmSize: aks.userPool.vmSize,
@@ -84,14 +102,21 @@ export function userPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
 /**
  * `user` + a short hash of the pool's create-only properties. AKS cannot change a pool's VM size, max pods
  * or zones in place (learn.microsoft.com/azure/aks/manage-node-pools#limitations; azure-native therefore
- * replaces the AgentPool, pulumi-azure-native#3655). With the hash in the name, such a change creates the
+ * replaces the AgentPool, pulumi-azure-native#3655); the OS disk type and size are create-only too. With the hash in the name, such a change creates the
  * new pool *before* the old one is drained and deleted (Pulumi's default create-before-delete), so the
  * workloads always have somewhere to go. Linux pool names: lowercase alphanumerics, at most 12 characters.
  */
 export function userPoolName(
-  p: Pick<PoolPlan, "vmSize" | "maxPods" | "availabilityZones" | "osSKU">,
+  p: Pick<PoolPlan, "vmSize" | "maxPods" | "availabilityZones" | "osSKU" | "osDiskType" | "osDiskSizeGB">,
 ): string {
-  const key = [p.vmSize, p.maxPods, (p.availabilityZones ?? []).join(","), p.osSKU].join("|");
+  const key = [
+    p.vmSize,
+    p.maxPods,
+    (p.availabilityZones ?? []).join(","),
+    p.osSKU,
+    p.osDiskType,
+    p.osDiskSizeGB,
+  ].join("|");
   let h = 2166136261;
   for (const ch of key) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return `${USER_POOL}${h.toString(16).padStart(8, "0").slice(0, 6)}`;
@@ -162,11 +187,43 @@ export function addonProfiles(logAnalyticsWorkspaceId: string) {
   };
 }
 
-/** API server: private, or public but only from the listed ranges (never the whole internet). */
-export function apiServerAccess(api: AksConfig["apiServer"]) {
+/**
+ * The control-plane log categories AKS sends to Log Analytics, as the AKS baseline collects them
+ * (mspnp/aks-baseline cluster-stamp.bicep): the admin audit log (kube-audit-admin: every write, no reads,
+ * so a fraction of kube-audit's volume), the API server, the controller manager (why a Deployment did not
+ * roll, why a node was marked NotReady, PV attach/detach), the cluster autoscaler, and guard (Entra ID and
+ * Azure RBAC decisions). Category names: learn.microsoft.com/azure/aks/monitor-aks-reference.
+ *
+ * `Dedicated` writes them to resource-specific tables (AKSAudit, AKSAuditAdmin, AKSControlPlane) instead of
+ * the one AzureDiagnostics table, which Microsoft recommends for AKS (cheaper Basic-plan eligible tables,
+ * typed columns, no 500-column limit; learn.microsoft.com/azure/aks/monitor-aks#resource-logs). ARM echoes
+ * the value back as set, so it plans no change on the next `pulumi up`; queries: AKSAuditAdmin, AKSControlPlane
+ * | where Category == "kube-controller-manager".
+ */
+export const CONTROL_PLANE_LOG_CATEGORIES = [
+  "kube-audit-admin",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "cluster-autoscaler",
+  "guard",
+] as const;
+
+export function controlPlaneDiagnostics() {
+  return {
+    logAnalyticsDestinationType: "Dedicated",
+    logs: CONTROL_PLANE_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
+  };
+}
+
+/**
+ * API server: private, or public but only from the listed ranges (never the whole internet), plus the deploy
+ * runner's static egress range when the stack has one (`deploy.runner: selfHosted`: `<ip>/32`, known only
+ * once the public IP exists, so it is passed as it comes and the configured ranges stay readable in previews).
+ */
+export function apiServerAccess<R = string>(api: AksConfig["apiServer"], runnerRanges: R[] = []) {
   return api.private
     ? { enablePrivateCluster: true }
-    : { enablePrivateCluster: false, authorizedIPRanges: [...api.authorizedIpRanges] };
+    : { enablePrivateCluster: false, authorizedIPRanges: [...api.authorizedIpRanges, ...runnerRanges] };
 }
 
 /** The two AKS planned-maintenance configurations that gate cluster and node-OS auto-upgrades. */

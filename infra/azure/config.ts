@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { contains, overlaps, parseCidr, parseIp } from "../cidr";
+import { ephemeralOsDisk } from "./vmSizes";
 import { cidr, hhmm, int, MAINTENANCE_DAYS, UUID_RE, vmSize, type Issue } from "../configSchema";
 
 export const networkSchema = z.strictObject({
@@ -103,6 +104,28 @@ export const registrySchema = z
     publicNetworkAccess: z.boolean().default(false),
   })
   .default({ sku: "Premium", publicNetworkAccess: false });
+/**
+ * Where CI's `pulumi up` runs and how it reaches the API server and Key Vault (infra/azure/deployRunner.ts
+ * says which shapes work and why GitHub-hosted runners do not).
+ */
+export const deploySchema = z
+  .strictObject({
+    runner: z.enum(["selfHosted", "staticEgress", "workstation", "githubHosted"], {
+      message:
+        'must be "selfHosted" (a runner in the VNet), "staticEgress" (runners with fixed egress IPs) or "workstation" (no CI deploy)',
+    }),
+    /** selfHosted: the runner's subnet in network.vnetCidr (created with a NAT gateway and a static egress IP). */
+    runnerSubnetCidr: cidr.optional(),
+    /** The `runs-on` labels the deploy workflows use; default [self-hosted, linux, x64, monitoring-platform-<stack>]. */
+    runnerLabels: z
+      .array(z.string().regex(/^[^\s,]+$/, { message: "must be a runner label (no spaces or commas)" }))
+      .min(1)
+      .optional(),
+    /** staticEgress: the runners' fixed public egress ranges (inside the API server's and Key Vault's ranges). */
+    egressIpRanges: z.array(cidr).default([]),
+  })
+  .default({ runner: "workstation", egressIpRanges: [] });
+export type DeployConfig = z.infer<typeof deploySchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
 export type AksConfig = z.infer<typeof aksSchema>;
 export type KeyVaultConfig = z.infer<typeof keyVaultSchema>;
@@ -164,6 +187,19 @@ export function checkNetwork(n: NetworkConfig, issue: Issue): void {
 export function checkAks(a: AksConfig, issue: Issue): void {
   if (a.userPool.minCount > a.userPool.maxCount) {
     issue(["aks", "userPool", "minCount"], "must not exceed aks.userPool.maxCount");
+  }
+  // Both pools boot from an ephemeral OS disk on the VM's local disk (infra/azure/aksPlan.ts): refuse a size
+  // that has none, naming the nearest size that has one ("s" -> "ds").
+  for (const pool of ["systemPool", "userPool"] as const) {
+    const size = a[pool].vmSize;
+    if (ephemeralOsDisk(size)) continue;
+    const withDisk = size.replace(/^(Standard_[DE]\d+(?:-\d+)?a?l?)s_v5$/, "$1ds_v5");
+    const suggestion = withDisk !== size && ephemeralOsDisk(withDisk) ? withDisk : "Standard_D4ds_v5";
+    issue(
+      ["aks", pool, "vmSize"],
+      `must be "${suggestion}" or another v5 size with a local temp disk ("ds" in the name): ${size} has none ` +
+        "known to hold the ephemeral OS disk both pools boot from",
+    );
   }
   if (!a.apiServer.private && a.apiServer.authorizedIpRanges.length === 0) {
     issue(

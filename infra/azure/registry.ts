@@ -3,7 +3,8 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as authorization from "@pulumi/azure-native/authorization";
 import type { RegistryConfig } from "./config";
 import { azureName } from "../naming";
-import { registryName, registryNameFromId } from "./registryPlan";
+import { guardCreateOnly } from "./existing";
+import { registryCreateOnly, registryName, registryNameFromId, registryZoneRedundancy } from "./registryPlan";
 import { ROLES } from "./aksPlan";
 import { privateEndpoint } from "./privateDns";
 
@@ -12,6 +13,8 @@ export interface RegistryArgs {
   location: string;
   stack: string;
   registry: RegistryConfig;
+  /** Zone-redundant stacks get a zone-redundant (Premium) registry, fixed at creation. */
+  zoneRedundant: boolean;
   /** Kubelet identity of the cluster: it pulls the images. */
   kubeletObjectId: pulumi.Input<string>;
   endpointsSubnetId: pulumi.Input<string>;
@@ -48,10 +51,27 @@ export class ContainerRegistry extends pulumi.ComponentResource {
       id = pulumi.output(r.existingId);
       this.loginServer = pulumi.output(`${registryNameFromId(r.existingId)}.azurecr.io`);
     } else {
+      // Zone redundancy is fixed at creation: a change is refused with the way out, before ARM would fail.
+      const checkedName = pulumi.output(args.resourceGroupName).apply(async (rg) => {
+        const registryNameValue = registryName(args.stack);
+        await guardCreateOnly(
+          `container registry ${registryNameValue}`,
+          () =>
+            containerregistry.getRegistry(
+              { resourceGroupName: rg, registryName: registryNameValue },
+              { parent: this },
+            ),
+          (current) => registryCreateOnly(current, args.stack, args.zoneRedundant),
+          this,
+        );
+        return registryNameValue;
+      });
+      const zoneRedundancy = registryZoneRedundancy(args.zoneRedundant);
       const registry = new containerregistry.Registry(
         `${name}-registry`,
         {
-          registryName: registryName(args.stack),
+          registryName: checkedName,
+          ...(zoneRedundancy ? { zoneRedundancy } : {}),
           resourceGroupName: args.resourceGroupName,
           location: args.location,
           sku: { name: r.sku },

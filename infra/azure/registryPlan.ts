@@ -1,6 +1,37 @@
 /** Pure decisions for the container registry (infra/azure/registry.ts turns them into resources). */
 import type { RegistryConfig } from "./config";
 import { stackSlug, WORKLOAD } from "../naming";
+import type { CreateOnlyField } from "./existing";
+
+/**
+ * Zone redundancy, said explicitly where the stack is zone-redundant (prod): the registry's replicas spread
+ * over the region's zones, so a zone outage does not stop image pulls (and with them every reschedule and
+ * rollback). Premium only, and fixed when the registry is created
+ * (learn.microsoft.com/azure/container-registry/zone-redundancy). Elsewhere the property is left unset:
+ * Azure decides (and may turn it on by default in zoned regions), and an unset input never plans a change.
+ */
+export function registryZoneRedundancy(zoneRedundant: boolean): "Enabled" | undefined {
+  return zoneRedundant ? "Enabled" : undefined;
+}
+
+/** The registry's create-only setting we set: a zone-redundant stack needs a zone-redundant registry. */
+export function registryCreateOnly(
+  current: { zoneRedundancy?: string },
+  stack: string,
+  zoneRedundant: boolean,
+): CreateOnlyField[] {
+  if (!registryZoneRedundancy(zoneRedundant)) return [];
+  return [
+    {
+      key: "zoneRedundant",
+      current: current.zoneRedundancy?.toLowerCase() === "enabled",
+      desired: true,
+      how:
+        `create a zone-redundant Premium registry (registry.existingId), copy the images with ` +
+        `\`az acr import --name <new> --source ${registryName(stack)}.azurecr.io/<image>:<tag>\`, then point app.image at it`,
+    },
+  ];
+}
 
 /** `acr<workload><stack>`: registry names are global, 5-50 lowercase alphanumerics (no hyphens). */
 export function registryName(stack: string): string {
@@ -12,6 +43,16 @@ export function registryNameFromId(id: string): string | undefined {
   return /\/providers\/Microsoft\.ContainerRegistry\/registries\/([A-Za-z0-9]{5,50})$/i
     .exec(id)?.[1]
     ?.toLowerCase();
+}
+
+/**
+ * The registry's login server, known before anything exists: `<name>.azurecr.io` (the name lowercased) is
+ * how Azure public cloud names every registry's endpoint (learn.microsoft.com/azure/container-registry/
+ * container-registry-get-started-portal, "Login server"), for ours and for an existing one by id.
+ */
+export function registryLoginServer(stack: string, registry: RegistryConfig): string {
+  const name = registry.existingId ? registryNameFromId(registry.existingId) : registryName(stack);
+  return `${name ?? registryName(stack)}.azurecr.io`;
 }
 
 /**

@@ -22,6 +22,7 @@ export const T = {
   registry: "azure-native:containerregistry:Registry",
   workspace: "azure-native:operationalinsights:Workspace",
   resourceGroup: "azure-native:resources:ResourceGroup",
+  policyAssignment: "azure-native:authorization:PolicyAssignment",
 } as const;
 
 const isProd = (r: PolicyResource) => environmentOf(r) === "prod";
@@ -184,6 +185,40 @@ export const keyVaultFirewall: ResourcePolicy = {
   },
 };
 
+export const aksEphemeralOsDisk: ResourcePolicy = {
+  kind: "resource",
+  name: "aks-ephemeral-os-disk",
+  description: "Every AKS node pool boots from an ephemeral OS disk (the AKS baseline's pools).",
+  types: [T.cluster, T.agentPool],
+  // https://learn.microsoft.com/azure/aks/concepts-storage#ephemeral-os-disk: the OS on the VM's local disk,
+  // so reimage and scale-out are fast and no OS managed disk is billed or throttled. The cluster's list also
+  // carries the separate user pool once AKS reports it (CrossGuard sees outputs): all must be Ephemeral.
+  check: (r) => {
+    const pools =
+      r.type === T.cluster
+        ? arr(at(r.props, "agentPoolProfiles")).map((p) => ({
+            name: at(p, "name"),
+            type: at(p, "osDiskType"),
+          }))
+        : [{ name: at(r.props, "agentPoolName") ?? r.name, type: at(r.props, "osDiskType") }];
+    return pools
+      .filter((p) => p.type !== "Ephemeral")
+      .map((p) => `pool ${String(p.name)}: osDiskType is ${JSON.stringify(p.type)}, must be "Ephemeral"`);
+  },
+};
+
+export const registryZoneRedundantProd: ResourcePolicy = {
+  kind: "resource",
+  name: "acr-zone-redundant-prod",
+  description: "A prod container registry is zone-redundant (image pulls survive a zone outage).",
+  types: [T.registry],
+  // https://learn.microsoft.com/azure/container-registry/zone-redundancy (Premium, fixed at creation).
+  check: (r) =>
+    isProd(r)
+      ? failures([at(r.props, "zoneRedundancy") === "Enabled", 'zoneRedundancy must be "Enabled" in prod'])
+      : [],
+};
+
 // ---- Postgres ---------------------------------------------------------------------------------------
 
 export const postgresHaProd: ResourcePolicy = {
@@ -286,6 +321,8 @@ export const azureResourcePolicies: ResourcePolicy[] = [
   aksApiServerRestricted,
   aksNetworkPolicy,
   aksSystemPoolOnlyInline,
+  aksEphemeralOsDisk,
+  registryZoneRedundantProd,
   keyVaultRbac,
   keyVaultPurgeProtection,
   keyVaultFirewall,

@@ -199,6 +199,69 @@ export const statefulProtectedProd: StackPolicy = {
   },
 };
 
+/** The control-plane categories every AKS cluster sends (infra/azure/aksPlan.ts CONTROL_PLANE_LOG_CATEGORIES). */
+export const AKS_LOG_CATEGORIES = ["kube-audit-admin", "kube-apiserver", "kube-controller-manager", "guard"];
+
+export const aksControlPlaneLogs: StackPolicy = {
+  kind: "stack",
+  name: "aks-control-plane-logs",
+  description:
+    "An AKS cluster sends its admin audit, API server, controller manager and guard logs to resource-specific Log Analytics tables.",
+  // https://learn.microsoft.com/azure/aks/monitor-aks-reference (categories) and .../monitor-aks#resource-logs
+  // (Dedicated: AKSAudit, AKSAuditAdmin, AKSControlPlane tables). A setting's resourceUri is not known
+  // before apply, so the cluster's setting is the one that lists kube-* categories.
+  check: (rs) => {
+    if (!ofType(rs, T.cluster).length) return [];
+    const settings = ofType(rs, T.diagnostics).filter((d) =>
+      arr(peek(() => d.props.logs)).some((l) => String(obj(l).category).startsWith("kube-")),
+    );
+    const complete = settings.filter((d) => {
+      const on = arr(peek(() => d.props.logs))
+        .filter((l) => obj(l).enabled !== false)
+        .map((l) => String(obj(l).category));
+      return (
+        AKS_LOG_CATEGORIES.every((c) => on.includes(c)) &&
+        peek(() => d.props.logAnalyticsDestinationType) === "Dedicated"
+      );
+    });
+    if (complete.length) return [];
+    return ofType(rs, T.cluster).map((c) => ({
+      resource: label(c),
+      message: `no diagnostic setting sends ${AKS_LOG_CATEGORIES.join(", ")} with logAnalyticsDestinationType Dedicated`,
+    }));
+  },
+};
+
+/** Azure Policy's built-in "Kubernetes cluster containers should only use allowed images". */
+export const ALLOWED_IMAGES_DEFINITION = "febd0533-8e55-448f-b837-bd0e06f16469";
+
+export const aksAllowedImages: StackPolicy = {
+  kind: "stack",
+  name: "aks-allowed-images",
+  description:
+    "An AKS cluster denies app pods whose image is not in the platform's Azure Container Registry (Azure Policy).",
+  // The AKS baseline's image-source assignment (mspnp/aks-baseline, policy assignments of the cluster stamp):
+  // effect Deny, a regex anchored to one <name>.azurecr.io, and namespaces it applies to.
+  check: (rs) => {
+    if (!ofType(rs, T.cluster).length) return [];
+    const denying = ofType(rs, T.policyAssignment).filter((a) => {
+      const p = obj(peek(() => a.props.parameters));
+      const value = (k: string) => obj(p[k]).value;
+      return (
+        String(peek(() => a.props.policyDefinitionId)).endsWith(`/${ALLOWED_IMAGES_DEFINITION}`) &&
+        String(value("effect")).toLowerCase() === "deny" &&
+        /^\^[a-z0-9]+\\\.azurecr\\\.io\//.test(String(value("allowedContainerImagesRegex"))) &&
+        arr(value("namespaces")).length > 0
+      );
+    });
+    if (denying.length) return [];
+    return ofType(rs, T.cluster).map((c) => ({
+      resource: label(c),
+      message: `no Azure Policy assignment of ${ALLOWED_IMAGES_DEFINITION} with effect Deny, an ACR-only regex (^<name>\\.azurecr\\.io/) and the app namespace`,
+    }));
+  },
+};
+
 export const stackPolicies: StackPolicy[] = [
   aksUserPoolSeparate,
   acrPullAssigned,
@@ -206,4 +269,6 @@ export const stackPolicies: StackPolicy[] = [
   redisPrivateEndpoint,
   redisDiagnosticsSplit,
   statefulProtectedProd,
+  aksControlPlaneLogs,
+  aksAllowedImages,
 ];
