@@ -30,6 +30,7 @@ import { MonitoringStack } from "./monitoring/monitoringStack";
 import { SELECTOR_LABELS } from "./monitoring/helmValues";
 import { Postgres } from "./data/postgres";
 import { Redis } from "./data/redis";
+import { REDIS_ENTRA_SCOPE } from "./data/redisPlan";
 import { DataExporters } from "./data/exporters";
 import { PG_ROLES_SERVICE_ACCOUNT, PostgresMonitorRole } from "./data/postgresMonitorRole";
 import { BlueGreenService } from "./apps/blueGreen";
@@ -292,12 +293,13 @@ const appIdentity = new WorkloadIdentity("app-identity", {
   role: cfg.app.name,
   oidcIssuerUrl: aks.oidcIssuerUrl,
   serviceAccounts: [{ namespace: cfg.app.namespace, name: cfg.app.name }],
+  // Redis by Entra ID token (below), not by the access key: only the Postgres password is mounted.
   secrets: {
     [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
-    [VAULT_SECRETS.redisAccessKey]: redis.accessKeySecret.id,
   },
   subscriptionId: client.subscriptionId,
 });
+const appRedisAccess = redis.grantEntraAccess(cfg.app.name, appIdentity.principalId);
 const appNamespace = createNamespace(
   "app-namespace",
   { name: cfg.app.namespace, component: "api", partOf: cfg.app.name },
@@ -310,10 +312,7 @@ const app = new BlueGreenService(cfg.app.name, {
   secrets: {
     vaultName: vault.vaultName,
     tenantId: client.tenantId,
-    objects: [
-      { objectName: VAULT_SECRETS.postgresAdminPassword, key: "postgres-password" },
-      { objectName: VAULT_SECRETS.redisAccessKey, key: "redis-password" },
-    ],
+    objects: [{ objectName: VAULT_SECRETS.postgresAdminPassword, key: "postgres-password" }],
   },
   env: {
     POSTGRES_HOST: postgres.fqdn,
@@ -322,7 +321,11 @@ const app = new BlueGreenService(cfg.app.name, {
     POSTGRES_PASSWORD_FILE: "/mnt/secrets/postgres-password",
     POSTGRES_SSLMODE: "require",
     REDIS_URL: redis.address,
-    REDIS_PASSWORD_FILE: "/mnt/secrets/redis-password",
+    // Entra ID: username the identity's object id, password a token for this scope (azure-identity's
+    // workload identity credential reads AZURE_CLIENT_ID/AZURE_FEDERATED_TOKEN_FILE, set by the webhook).
+    REDIS_AUTH: "entra",
+    REDIS_USERNAME: appIdentity.principalId,
+    REDIS_ENTRA_SCOPE: REDIS_ENTRA_SCOPE,
   },
   egress: [
     { name: "postgres", cidr: cfg.network.postgresCidr, ports: [5432] },
@@ -334,8 +337,8 @@ const app = new BlueGreenService(cfg.app.name, {
   ingressFromNamespaces: [cfg.app.ingressNamespace, cfg.monitoring.namespace],
   serviceMonitorLabels: SELECTOR_LABELS,
   provider: aks.provider,
-  // Pods need their image pull right (AcrPull) before they start.
-  dependsOn: [appNamespace, monitoring, registry],
+  // Pods need their image pull right (AcrPull) and their Redis access before they start.
+  dependsOn: [appNamespace, monitoring, registry, appRedisAccess],
 });
 
 const certManagerIdentity = new WorkloadIdentity("cert-manager-identity", {

@@ -191,7 +191,16 @@ describe("the policy set", () => {
 });
 
 // [policy, resources that break it, expected message fragment]
+const spc = (objectName: string) =>
+  res("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "spc", {
+    spec: {
+      parameters: {
+        objects: `array:\n  - |\n    objectName: ${objectName}\n    objectAlias: x\n    objectType: secret\n`,
+      },
+    },
+  });
 const resourceCases: [string, PolicyResource[], string][] = [
+  ["no-break-glass-secrets-mounted", [spc("redis-access-key")], "mounts redis-access-key"],
   ["aks-entra-rbac", [cluster({ aadProfile: { managed: true, enableAzureRBAC: false } })], "enableAzureRBAC"],
   ["aks-local-accounts-disabled", [cluster({ disableLocalAccounts: false })], "disableLocalAccounts"],
   ["aks-workload-identity", [cluster({ securityProfile: {} })], "workloadIdentity"],
@@ -359,6 +368,13 @@ describe("resource policies", () => {
     );
     expect(only("postgres-ha-prod", [pg({ highAvailability: { mode: "Disabled" } }, "dev")])).toEqual([]);
     expect(only("acr-zone-redundant-prod", [registry(undefined, "dev")])).toEqual([]);
+    // A secret whose name only starts like a break-glass one is not one.
+    expect(
+      only("no-break-glass-secrets-mounted", [
+        spc("redis-access-key-old"),
+        spc("redis-exporter-password-map"),
+      ]),
+    ).toEqual([]);
   });
 
   it("an internal or allowed LoadBalancer passes", () => {

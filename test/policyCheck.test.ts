@@ -136,6 +136,16 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
         }),
   ],
   [
+    "no-break-glass-secrets-mounted",
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass agent-api-secrets",
+    (d) => {
+      const p = inputs(
+        one(d, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "agent-api-secrets"),
+      ).spec.parameters;
+      p.objects = `${p.objects}  - |\n    objectName: redis-access-key\n    objectType: secret\n`;
+    },
+  ],
+  [
     "aks-user-pool-separate",
     `${CLUSTER} aks-cluster`,
     (d) => removeAll(d, "AgentPool", (r) => r.type === "azure-native:containerservice:AgentPool"),

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { REDIS_ENTRA_SCOPE, redisAccessPolicyAssignment } from "../infra/data/redisPlan";
 import { evaluateComponents, type StackRun } from "./mocks";
 import { isSecretWrapper } from "../cli/shared/mockRuntime";
 import { redisAddress, redisPasswordMap } from "../infra/data/redis";
@@ -194,5 +195,16 @@ describe("Redis component, dev", () => {
     await expect(evaluateComponents(build({ zoneRedundant: true }), "dev")).rejects.toThrow(
       /redis\.highAvailability is false but zoneRedundant is true/,
     );
+  });
+});
+
+describe("Redis for the app by Entra ID, not the access key", () => {
+  it("names the access policy assignment with letters and digits only, on the default policy", () => {
+    expect(redisAccessPolicyAssignment("agent-api")).toEqual({
+      accessPolicyAssignmentName: "agentapi",
+      accessPolicyName: "default",
+    });
+    expect(() => redisAccessPolicyAssignment("--")).toThrow(/no letters or digits/);
+    expect(REDIS_ENTRA_SCOPE).toBe("https://redis.azure.com/.default");
   });
 });

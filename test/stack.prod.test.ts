@@ -374,3 +374,33 @@ describe("prod stack: Key Vault and secrets", () => {
     expect(await pulumi.isSecret(kubeconfig)).toBe(true);
   });
 });
+
+describe("prod stack: the app holds no Redis key", () => {
+  it("reaches Redis with its workload identity: an access policy assignment, Entra env, no key mounted", () => {
+    const assignment = run.inputsOf(run.one("azure-native:redisenterprise:AccessPolicyAssignment"));
+    expect(assignment).toMatchObject({
+      accessPolicyAssignmentName: "agentapi",
+      accessPolicyName: "default",
+      databaseName: "default",
+    });
+    const appIdentity = run
+      .all("azure-native:managedidentity:UserAssignedIdentity")
+      .find((i) => i.name === "app-identity-identity");
+    expect(appIdentity, "the app's identity").toBeDefined();
+    const blue = run.inputsOf(run.one("kubernetes:apps/v1:Deployment", "agent-api-deployment-blue"));
+    const env = Object.fromEntries(
+      blue.spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [
+        e.name,
+        e.value,
+      ]),
+    );
+    expect(env.REDIS_AUTH).toBe("entra");
+    expect(env.REDIS_ENTRA_SCOPE).toBe("https://redis.azure.com/.default");
+    expect(env.REDIS_USERNAME).toBe(assignment.user.objectId);
+    expect(env).not.toHaveProperty("REDIS_PASSWORD_FILE");
+    const spc = run.inputsOf(
+      run.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "agent-api-secrets"),
+    );
+    expect(String(spc.spec.parameters.objects)).not.toContain(VAULT_SECRETS.redisAccessKey);
+  });
+});

@@ -5,7 +5,7 @@ import type * as keyvault from "@pulumi/azure-native/keyvault";
 import type { RedisConfig } from "./config";
 import { azureName } from "../naming";
 import { privateEndpoint } from "../azure/privateDns";
-import { redisConfigProblems } from "./redisPlan";
+import { redisAccessPolicyAssignment, redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
 /** Azure Managed Redis serves TLS on this port for the `default` database. */
@@ -79,6 +79,8 @@ export class Redis extends pulumi.ComponentResource {
   /** The Key Vault secrets: the access key, and the exporter password file. */
   public readonly accessKeySecret: keyvault.Secret;
   public readonly exporterPasswordMapSecret: keyvault.Secret;
+  private readonly database!: redisenterprise.Database;
+  private readonly resourceGroupName!: pulumi.Input<string>;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:data:Redis", name, {}, opts);
@@ -119,7 +121,9 @@ export class Redis extends pulumi.ComponentResource {
         // NetworkPolicies, which open port 10000 only) work. OSSCluster would expose per-shard ports.
         clusteringPolicy: "EnterpriseCluster",
         evictionPolicy: args.evictionPolicy ?? "VolatileLRU",
-        // Access keys stay on: redis_exporter (and most clients) cannot authenticate with Entra ID tokens.
+        // Access keys stay on for one named tool: redis_exporter cannot fetch Entra ID tokens (it reads a
+        // static password file). The app logs in with its workload identity (grantEntraAccess) and never
+        // holds the key; operators read it from Key Vault for break-glass redis-cli only.
         accessKeysAuthentication: "Enabled",
       },
       { parent: this, protect: args.protect },
@@ -176,6 +180,8 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this },
     );
     const primaryKey = pulumi.secret(keys.primaryKey);
+    this.database = database;
+    this.resourceGroupName = args.resourceGroupName;
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;
     this.hostName = cluster.hostName;
@@ -187,5 +193,23 @@ export class Redis extends pulumi.ComponentResource {
       "application/json",
     );
     this.registerOutputs({ hostName: this.hostName, address: this.address });
+  }
+
+  /**
+   * Lets an Entra ID identity (a workload identity's principal) read and write the database with tokens
+   * instead of the access key (see redisAccessPolicyAssignment). Returns the assignment, for dependsOn.
+   */
+  grantEntraAccess(client: string, objectId: pulumi.Input<string>): redisenterprise.AccessPolicyAssignment {
+    return new redisenterprise.AccessPolicyAssignment(
+      `${client}-redis-access`,
+      {
+        ...redisAccessPolicyAssignment(client),
+        clusterName: this.clusterName,
+        databaseName: this.database.name,
+        resourceGroupName: this.resourceGroupName,
+        user: { objectId },
+      },
+      { parent: this },
+    );
   }
 }

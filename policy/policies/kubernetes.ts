@@ -141,8 +141,34 @@ export const noPublicLoadBalancer: ResourcePolicy = {
   },
 };
 
+/**
+ * Key Vault secrets kept for break-glass use by operators only: no pod mounts them. The app reaches Redis
+ * with its workload identity (Entra ID access policy), and redis_exporter, the one tool that needs the
+ * access key, reads its own password-map secret.
+ */
+export const BREAK_GLASS_SECRETS = ["redis-access-key"];
+
+export const noBreakGlassSecretsMounted: ResourcePolicy = {
+  kind: "resource",
+  name: "no-break-glass-secrets-mounted",
+  description: "No SecretProviderClass mounts a break-glass secret (the Redis access key) into a pod.",
+  types: ["kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"],
+  // The CSI driver's `objects` parameter is YAML text naming each objectName
+  // (secrets-store-csi-driver-provider-azure, "SecretProviderClass parameters").
+  check: (r) => {
+    const objects = String(peek(() => obj(obj(r.props.spec).parameters).objects) ?? "");
+    return BREAK_GLASS_SECRETS.filter((name) =>
+      new RegExp(`objectName:\\s*["']?${name}["']?\\s*$`, "m").test(objects),
+    ).map(
+      (name) =>
+        `mounts ${name}: it is for break-glass use only; give the workload its own identity or secret`,
+    );
+  },
+};
+
 export const kubernetesResourcePolicies: ResourcePolicy[] = [
   podSecurityRestricted,
   workloadRequestsLimits,
   noPublicLoadBalancer,
+  noBreakGlassSecretsMounted,
 ];
