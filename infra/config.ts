@@ -90,18 +90,6 @@ export const configSchema = z
     );
     checkApp(c.app, issue);
     checkMonitoring(c.monitoring, issue);
-    // A zone-redundant stack gets a zone-redundant registry (infra/azure/registryPlan.ts), which is Premium
-    // only. Prod is always zone-redundant, so it is said in the same round as prod's zoneRedundant rule.
-    if (
-      (c.zoneRedundant || c.environment === "prod") &&
-      !c.registry.existingId &&
-      c.registry.sku !== "Premium"
-    ) {
-      issue(
-        ["registry", "sku"],
-        'must be "Premium" for a zone-redundant stack (only Premium registries are zone-redundant)',
-      );
-    }
     if (c.environment === "prod") checkProd(c, issue);
   });
 

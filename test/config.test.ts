@@ -27,12 +27,6 @@ const BAD: [string, string, Record<string, unknown>, RegExp][] = [
     { aks: { userPool: { vmSize: "Standard_D4s_v5" } } },
     /aks\.userPool\.vmSize must be "Standard_D4ds_v5" or another v5 size with a local temp disk.*Standard_D4s_v5 has none/,
   ],
-  [
-    "a zone-redundant stack on a Standard registry",
-    "dev",
-    { zoneRedundant: true },
-    /registry\.sku must be "Premium" for a zone-redundant stack/,
-  ],
   ["missing location", "dev", { location: undefined }, /monitoring-platform:location is missing/],
   [
     "unknown region",
@@ -187,8 +181,7 @@ const BAD: [string, string, Record<string, unknown>, RegExp][] = [
   [
     "zone-redundant stack with Redis without HA",
     "dev",
-    // (Premium: a zone-redundant stack's registry must be, and that is checked first.)
-    { zoneRedundant: "true", registry: { sku: "Premium" }, redis: { highAvailability: false } },
+    { zoneRedundant: "true", redis: { highAvailability: false } },
     /redis\.highAvailability is false but zoneRedundant is true/,
   ],
   [

@@ -1,7 +1,6 @@
 /** The registry's zone redundancy and the allowed-images policy: pure decisions, no mocks. */
 import { describe, expect, it } from "vitest";
-import { registryCreateOnly, registryLoginServer, registryZoneRedundancy } from "../infra/azure/registryPlan";
-import { createOnlyProblems } from "../infra/azure/existing";
+import { registryLoginServer, registryZoneRedundancy } from "../infra/azure/registryPlan";
 import {
   ALLOWED_IMAGES_POLICY_DEFINITION_ID,
   imagePolicyAssignments,
@@ -12,23 +11,6 @@ describe("registry zone redundancy", () => {
   it("is Enabled for a zone-redundant stack and left to Azure otherwise", () => {
     expect(registryZoneRedundancy(true)).toBe("Enabled");
     expect(registryZoneRedundancy(false)).toBeUndefined();
-  });
-
-  it("refuses to change a live registry's zone redundancy, with the way out", () => {
-    const problems = createOnlyProblems(
-      "container registry acragentsprod",
-      registryCreateOnly({ zoneRedundancy: "Disabled" }, "prod", true),
-    );
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/monitoring-platform:zoneRedundant is true in config but container registry/);
-    expect(problems[0]).toContain("az acr import --name <new> --source acragentsprod.azurecr.io/");
-    // A zone-redundant live registry, or a dev stack that leaves it to Azure: nothing to refuse.
-    expect(createOnlyProblems("r", registryCreateOnly({ zoneRedundancy: "Enabled" }, "prod", true))).toEqual(
-      [],
-    );
-    expect(createOnlyProblems("r", registryCreateOnly({ zoneRedundancy: "Enabled" }, "dev", false))).toEqual(
-      [],
-    );
   });
 
   it("knows the login server before the registry exists, ours or an existing one", () => {

@@ -409,6 +409,7 @@ export function clusterCreateOnly(
 ): CreateOnlyField[] {
   const np = current.networkProfile;
   const sys = current.agentPoolProfiles?.find((p) => p.name === SYSTEM_POOL);
+  const system = systemPool(args.aks, false);
   const recreate = "create a new stack (DR rebuild, docs/runbooks/disaster-recovery.md) and migrate";
   return [
     { key: "network.podCidr", current: np?.podCidr, desired: args.network.podCidr, how: recreate },
@@ -437,6 +438,19 @@ export function clusterCreateOnly(
       how:
         "add a second System pool with the new size (az aks nodepool add --mode System), move the system pods, " +
         "delete the old pool, then set the config to match",
+    },
+    {
+      // The inline pool list is ignored after creation (CLUSTER_IGNORED), so a system pool created on a managed
+      // OS disk would silently stay on one: refused here with the way to an ephemeral one.
+      key: "the system pool's osDiskType",
+      derived: "the AKS plan (ephemeral OS disks on every pool, infra/azure/aksPlan.ts)",
+      current: sys?.osDiskType,
+      desired: system.osDiskType,
+      how:
+        `add a System pool on ephemeral disks (az aks nodepool add -g ${azureName("rg", args.stack)} --cluster-name ` +
+        `${azureName("aks", args.stack)} -n system2 --mode System --node-vm-size ${args.aks.systemPool.vmSize} ` +
+        `--node-osdisk-type Ephemeral --node-osdisk-size ${system.osDiskSizeGB} --node-taints CriticalAddonsOnly=true:NoSchedule), ` +
+        `let the system pods move, delete the old pool (az aks nodepool delete ... -n ${SYSTEM_POOL}), then run pulumi up again`,
     },
     {
       key: "aks.systemPool.count",

@@ -19,18 +19,25 @@ export interface CreateOnlyField {
   desired: unknown;
   /** The working way to get the new value (a migration, a new pool, a CLI command). */
   how: string;
+  /**
+   * Set when the program derives the value instead of reading one config key (the OS disk type every pool
+   * gets): there is nothing to "set back", only the way forward in `how`.
+   */
+  derived?: string;
 }
 
 /** Messages for every create-only field whose desired value differs from the live one (empty when none). */
 export function createOnlyProblems(resource: string, fields: CreateOnlyField[]): string[] {
   return fields
     .filter((f) => f.current !== undefined && !sameValue(f.current, f.desired))
-    .map(
-      (f) =>
-        `monitoring-platform:${f.key} is ${JSON.stringify(f.desired)} in config but ${resource} was created with ` +
-        `${JSON.stringify(f.current)}, and Azure cannot change it after creation. Set it back with ` +
-        `\`pulumi config set --path 'monitoring-platform:${f.key}' ${JSON.stringify(f.current)}\`` +
-        (f.how ? `, or ${f.how}` : ""),
+    .map((f) =>
+      f.derived
+        ? `${resource} has ${f.key} ${JSON.stringify(f.current)}, but ${f.derived} asks for ` +
+          `${JSON.stringify(f.desired)}, and Azure cannot change it after creation: ${f.how}`
+        : `monitoring-platform:${f.key} is ${JSON.stringify(f.desired)} in config but ${resource} was created with ` +
+          `${JSON.stringify(f.current)}, and Azure cannot change it after creation. Set it back with ` +
+          `\`pulumi config set --path 'monitoring-platform:${f.key}' ${JSON.stringify(f.current)}\`` +
+          (f.how ? `, or ${f.how}` : ""),
     );
 }
 

@@ -103,7 +103,10 @@ export class Network extends pulumi.ComponentResource {
    * address the API server's authorized ranges admit (infra/azure/aks.ts adds it). Outbound through a NAT
    * gateway takes precedence over any other outbound path of the subnet
    * (learn.microsoft.com/azure/nat-gateway/nat-overview), so every deploy leaves from this one address.
-   * The gateway is regional (no zone): a zonal one would tie the runner to one zone's fate.
+   * No zone is given: Azure then places the gateway in one zone of its choosing, so it is not
+   * zone-resilient (learn.microsoft.com/azure/nat-gateway/nat-availability-zones, "Non-zonal"; only the
+   * StandardV2 SKU, not in this SDK's enum, is zone-redundant). Acceptable here: the runner VM lives in one
+   * zone too, and a zone outage delays deploys, not traffic.
    */
   private runnerSubnet(
     name: string,

@@ -3,8 +3,7 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as authorization from "@pulumi/azure-native/authorization";
 import type { RegistryConfig } from "./config";
 import { azureName } from "../naming";
-import { guardCreateOnly } from "./existing";
-import { registryCreateOnly, registryName, registryNameFromId, registryZoneRedundancy } from "./registryPlan";
+import { registryName, registryNameFromId, registryZoneRedundancy } from "./registryPlan";
 import { ROLES } from "./aksPlan";
 import { privateEndpoint } from "./privateDns";
 
@@ -51,26 +50,11 @@ export class ContainerRegistry extends pulumi.ComponentResource {
       id = pulumi.output(r.existingId);
       this.loginServer = pulumi.output(`${registryNameFromId(r.existingId)}.azurecr.io`);
     } else {
-      // Zone redundancy is fixed at creation: a change is refused with the way out, before ARM would fail.
-      const checkedName = pulumi.output(args.resourceGroupName).apply(async (rg) => {
-        const registryNameValue = registryName(args.stack);
-        await guardCreateOnly(
-          `container registry ${registryNameValue}`,
-          () =>
-            containerregistry.getRegistry(
-              { resourceGroupName: rg, registryName: registryNameValue },
-              { parent: this },
-            ),
-          (current) => registryCreateOnly(current, args.stack, args.zoneRedundant),
-          this,
-        );
-        return registryNameValue;
-      });
       const zoneRedundancy = registryZoneRedundancy(args.zoneRedundant);
       const registry = new containerregistry.Registry(
         `${name}-registry`,
         {
-          registryName: checkedName,
+          registryName: registryName(args.stack),
           ...(zoneRedundancy ? { zoneRedundancy } : {}),
           resourceGroupName: args.resourceGroupName,
           location: args.location,
@@ -82,7 +66,10 @@ export class ContainerRegistry extends pulumi.ComponentResource {
           networkRuleBypassOptions: "AzureServices",
           tags: args.tags,
         },
-        { parent: this, protect: args.protect },
+        // zoneRedundancy is fixed at creation, and Azure now makes registries in zoned regions zone-redundant
+        // on its own while the property may still read "Disabled" (container-registry/zone-redundancy): after
+        // a refresh that value must never turn into an update request. It is sent when the registry is created.
+        { parent: this, protect: args.protect, ignoreChanges: ["zoneRedundancy"] },
       );
       if (!r.publicNetworkAccess) {
         privateEndpoint(

@@ -1,36 +1,17 @@
 /** Pure decisions for the container registry (infra/azure/registry.ts turns them into resources). */
 import type { RegistryConfig } from "./config";
 import { stackSlug, WORKLOAD } from "../naming";
-import type { CreateOnlyField } from "./existing";
 
 /**
  * Zone redundancy, said explicitly where the stack is zone-redundant (prod): the registry's replicas spread
  * over the region's zones, so a zone outage does not stop image pulls (and with them every reschedule and
- * rollback). Premium only, and fixed when the registry is created
- * (learn.microsoft.com/azure/container-registry/zone-redundancy). Elsewhere the property is left unset:
- * Azure decides (and may turn it on by default in zoned regions), and an unset input never plans a change.
+ * rollback). Fixed when the registry is created; Azure now turns it on by default for registries of every
+ * SKU in zoned regions, while the property may still read "Disabled"
+ * (learn.microsoft.com/azure/container-registry/zone-redundancy). So it is sent at creation and ignored
+ * afterwards (registry.ts), and left unset elsewhere: an unset input never plans a change.
  */
 export function registryZoneRedundancy(zoneRedundant: boolean): "Enabled" | undefined {
   return zoneRedundant ? "Enabled" : undefined;
-}
-
-/** The registry's create-only setting we set: a zone-redundant stack needs a zone-redundant registry. */
-export function registryCreateOnly(
-  current: { zoneRedundancy?: string },
-  stack: string,
-  zoneRedundant: boolean,
-): CreateOnlyField[] {
-  if (!registryZoneRedundancy(zoneRedundant)) return [];
-  return [
-    {
-      key: "zoneRedundant",
-      current: current.zoneRedundancy?.toLowerCase() === "enabled",
-      desired: true,
-      how:
-        `create a zone-redundant Premium registry (registry.existingId), copy the images with ` +
-        `\`az acr import --name <new> --source ${registryName(stack)}.azurecr.io/<image>:<tag>\`, then point app.image at it`,
-    },
-  ];
 }
 
 /** `acr<workload><stack>`: registry names are global, 5-50 lowercase alphanumerics (no hyphens). */
