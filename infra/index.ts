@@ -32,10 +32,14 @@ import { Postgres } from "./data/postgres";
 import { Redis } from "./data/redis";
 import { REDIS_ENTRA_SCOPE } from "./data/redisPlan";
 import { DataExporters } from "./data/exporters";
-import { PG_ROLES_SERVICE_ACCOUNT, PostgresMonitorRole } from "./data/postgresMonitorRole";
+import {
+  PG_ROLES_SERVICE_ACCOUNT,
+  POSTGRES_ENTRA_SCOPE,
+  PostgresMonitorRole,
+} from "./data/postgresMonitorRole";
 import { BlueGreenService } from "./apps/blueGreen";
 import { AppIngress } from "./apps/ingress";
-import { createNamespace } from "./kubernetes/namespace";
+import { createNamespace, ENTRA_TOKEN_FQDN } from "./kubernetes/namespace";
 import { CertManager } from "./kubernetes/certManager";
 import {
   CERT_MANAGER_NAMESPACE,
@@ -92,7 +96,8 @@ const aks = new AksCluster("aks", {
   deployerObjectId: deployer.objectId,
   deployerPrincipalType: deployer.principalType,
   dnsZoneIds: [cfg.app.ingress.dnsZoneId],
-  fqdnPolicies: cfg.app.httpsEgressFqdns.length > 0,
+  // Always: the app and the roles Job reach Entra ID by name (login.microsoftonline.com).
+  fqdnPolicies: true,
 });
 const registry = new ContainerRegistry("registry", {
   ...common,
@@ -213,6 +218,28 @@ const monitoring = new MonitoringStack("monitoring", {
 });
 
 // 5. data
+// The app's workload identity: its Postgres role and Redis access are made in this section.
+const appIdentity = new WorkloadIdentity("app-identity", {
+  ...common,
+  resourceGroupName,
+  role: cfg.app.name,
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.app.namespace, name: cfg.app.name }],
+  // Postgres and Redis by Entra ID token, with the roles made for it: it reads no secret at all.
+  secrets: {},
+  subscriptionId: client.subscriptionId,
+});
+// The roles Job's identity (infra/data/postgresMonitorRole.ts): an Entra administrator of the server, which
+// creates the exporter's pg_monitor role and the app's Entra role; it reads only the monitor password.
+const pgRolesIdentity = new WorkloadIdentity("pg-roles-identity", {
+  ...common,
+  resourceGroupName,
+  role: "pgroles",
+  oidcIssuerUrl: aks.oidcIssuerUrl,
+  serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: PG_ROLES_SERVICE_ACCOUNT }],
+  secrets: { [VAULT_SECRETS.postgresMonitorPassword]: secrets.postgresMonitorPassword.id },
+  subscriptionId: client.subscriptionId,
+});
 const postgres = new Postgres("postgres", {
   ...common,
   resourceGroupName,
@@ -221,6 +248,9 @@ const postgres = new Postgres("postgres", {
   delegatedSubnetId: network.postgresSubnetId,
   vnetId: network.vnetId,
   tenantId: client.tenantId,
+  workloadAdmins: [
+    { key: "pg-roles", objectId: pgRolesIdentity.principalId, principalName: pgRolesIdentity.identityName },
+  ],
   administratorLoginPassword: postgresAdmin.result,
   logAnalyticsWorkspaceId: logs.workspaceId,
   protect: cfg.protect,
@@ -249,23 +279,15 @@ const exportersIdentity = new WorkloadIdentity("exporters-identity", {
   },
   subscriptionId: client.subscriptionId,
 });
-// The exporter's pg_monitor role, created by a psql Job that alone may read the admin password.
-const pgRolesIdentity = new WorkloadIdentity("pg-roles-identity", {
-  ...common,
-  resourceGroupName,
-  role: "pgroles",
-  oidcIssuerUrl: aks.oidcIssuerUrl,
-  serviceAccounts: [{ namespace: cfg.monitoring.namespace, name: PG_ROLES_SERVICE_ACCOUNT }],
-  secrets: {
-    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
-    [VAULT_SECRETS.postgresMonitorPassword]: secrets.postgresMonitorPassword.id,
-  },
-  subscriptionId: client.subscriptionId,
-});
 const monitorRole = new PostgresMonitorRole("postgres-monitor-role", {
   namespace: cfg.monitoring.namespace,
   host: postgres.fqdn,
-  adminUser: postgres.adminLogin,
+  loginUser: pgRolesIdentity.identityName,
+  app: {
+    role: appIdentity.identityName,
+    objectId: appIdentity.principalId,
+    databases: cfg.postgres.databases,
+  },
   subnetCidr: cfg.network.postgresCidr,
   vaultName: vault.vaultName,
   tenantId: client.tenantId,
@@ -287,18 +309,6 @@ new DataExporters("exporters", {
 });
 
 // 6. apps
-const appIdentity = new WorkloadIdentity("app-identity", {
-  ...common,
-  resourceGroupName,
-  role: cfg.app.name,
-  oidcIssuerUrl: aks.oidcIssuerUrl,
-  serviceAccounts: [{ namespace: cfg.app.namespace, name: cfg.app.name }],
-  // Redis by Entra ID token (below), not by the access key: only the Postgres password is mounted.
-  secrets: {
-    [VAULT_SECRETS.postgresAdminPassword]: secrets.postgresAdminPassword.id,
-  },
-  subscriptionId: client.subscriptionId,
-});
 const appRedisAccess = redis.grantEntraAccess(cfg.app.name, appIdentity.principalId);
 const appNamespace = createNamespace(
   "app-namespace",
@@ -309,20 +319,19 @@ const app = new BlueGreenService(cfg.app.name, {
   app: cfg.app,
   serviceAccountName: cfg.app.name,
   workloadIdentityClientId: appIdentity.clientId,
-  secrets: {
-    vaultName: vault.vaultName,
-    tenantId: client.tenantId,
-    objects: [{ objectName: VAULT_SECRETS.postgresAdminPassword, key: "postgres-password" }],
-  },
+  // No Key Vault mount: Postgres and Redis are reached with Entra ID tokens of the app's own identity
+  // (azure-identity's workload identity credential reads AZURE_CLIENT_ID/AZURE_FEDERATED_TOKEN_FILE, set by
+  // the webhook), as the roles made for it: its Postgres role (created by the roles Job) and its Redis access
+  // policy assignment.
   env: {
     POSTGRES_HOST: postgres.fqdn,
-    POSTGRES_USER: postgres.adminLogin,
+    POSTGRES_USER: appIdentity.identityName,
     POSTGRES_DB: cfg.postgres.databases[0]!,
-    POSTGRES_PASSWORD_FILE: "/mnt/secrets/postgres-password",
+    POSTGRES_AUTH: "entra",
+    POSTGRES_ENTRA_SCOPE: POSTGRES_ENTRA_SCOPE,
     POSTGRES_SSLMODE: "require",
     REDIS_URL: redis.address,
-    // Entra ID: username the identity's object id, password a token for this scope (azure-identity's
-    // workload identity credential reads AZURE_CLIENT_ID/AZURE_FEDERATED_TOKEN_FILE, set by the webhook).
+    // Redis's Entra ID username is the identity's object id.
     REDIS_AUTH: "entra",
     REDIS_USERNAME: appIdentity.principalId,
     REDIS_ENTRA_SCOPE: REDIS_ENTRA_SCOPE,
@@ -332,13 +341,13 @@ const app = new BlueGreenService(cfg.app.name, {
     { name: "redis", cidr: cfg.network.endpointsCidr, ports: [redis.port] },
     ...cfg.app.httpsEgressCidrs.map((cidr, i) => ({ name: `https-${i}`, cidr, ports: [443] })),
   ],
-  // The LLM provider by name (Cilium FQDN policy; AKS turns the feature on above via fqdnPolicies).
-  egressFqdns: { names: cfg.app.httpsEgressFqdns, ports: [443] },
+  // The LLM provider and the Entra token endpoint by name (Cilium FQDN policy; AKS turns it on above).
+  egressFqdns: { names: [...cfg.app.httpsEgressFqdns, ENTRA_TOKEN_FQDN], ports: [443] },
   ingressFromNamespaces: [cfg.app.ingressNamespace, cfg.monitoring.namespace],
   serviceMonitorLabels: SELECTOR_LABELS,
   provider: aks.provider,
-  // Pods need their image pull right (AcrPull) and their Redis access before they start.
-  dependsOn: [appNamespace, monitoring, registry, appRedisAccess],
+  // Pods need their image pull right (AcrPull), their Redis access and their Postgres role before they start.
+  dependsOn: [appNamespace, monitoring, registry, appRedisAccess, monitorRole],
 });
 
 const certManagerIdentity = new WorkloadIdentity("cert-manager-identity", {

@@ -12,6 +12,9 @@ import {
 } from "../infra/data/exporters";
 import {
   PSQL_IMAGE,
+  appGrantsSql,
+  appRoleSql,
+  checkAppRole,
   monitorRoleManifests,
   monitorRoleSql,
   monitorRoleVaultObjects,
@@ -245,12 +248,18 @@ describe("DataExporters under mocks", () => {
   });
 });
 
-describe("the pg_monitor role the exporter connects with (issue 17, item 7)", () => {
+describe("the roles Job: the exporter's pg_monitor role and the app's Entra role (issues 17 and 18)", () => {
+  const app = {
+    role: "id-agents-prod-agent-api",
+    objectId: "44444444-0000-0000-0000-000000000001",
+    databases: ["agents", "agents_audit"],
+  };
   const plan = monitorRoleManifests({
     namespace: "monitoring",
     secretProviderClassName: "postgres-roles-keyvault",
     host: "psql-agents-prod.postgres.database.azure.com",
-    adminUser: "pgadmin",
+    loginUser: "id-agents-prod-pgroles",
+    app,
     subnetCidr: "10.30.8.0/24",
   });
   const container = plan.job.spec.template.spec.containers[0]!;
@@ -268,25 +277,56 @@ describe("the pg_monitor role the exporter connects with (issue 17, item 7)", ()
     expect(() => monitorRoleSql("x; DROP ROLE pgadmin")).toThrow(/not a plain PostgreSQL role name/);
   });
 
-  it("runs psql as the admin over TLS, reading both passwords from the Key Vault mount, never from env", () => {
+  it("logs in with an Entra token of its own identity over TLS, never the admin password", () => {
     const script = container.command[2]!;
     expect(script).toContain(monitorRoleSql().trimEnd());
     expect(script).toContain("sslmode=require");
-    expect(script).toContain('export PGPASSWORD="$(cat /mnt/secrets/admin-password)"');
+    // The client-credentials grant with the federated token as client assertion, for the Postgres scope.
+    expect(script).toContain("grant_type=client_credentials");
+    expect(script).toContain('client_assertion=$(cat "$AZURE_FEDERATED_TOKEN_FILE")');
+    expect(script).toContain("scope=https%3A%2F%2Fossrdbms-aad.database.windows.net%2F.default");
+    expect(script).toContain('"${AZURE_AUTHORITY_HOST%/}/$AZURE_TENANT_ID/oauth2/v2.0/token"');
+    expect(script).not.toMatch(/set -x|admin-password/);
     expect(script).toContain('-v pw="$(cat /mnt/secrets/monitor-password)"');
     expect(container.env).toEqual(
       expect.arrayContaining([
         { name: "PGHOST", value: "psql-agents-prod.postgres.database.azure.com" },
-        { name: "PGUSER", value: "pgadmin" },
+        { name: "PGUSER", value: "id-agents-prod-pgroles" },
+        { name: "APP_ROLE", value: app.role },
+        { name: "APP_OBJECT_ID", value: app.objectId },
       ]),
     );
     expect(JSON.stringify(container.env)).not.toMatch(/PASSWORD|secretKeyRef/);
-    expect(monitorRoleVaultObjects().map((o) => o.objectName)).toEqual([
-      "postgres-admin-password",
-      "postgres-monitor-password",
-    ]);
+    expect(monitorRoleVaultObjects().map((o) => o.objectName)).toEqual(["postgres-monitor-password"]);
     expect(container.image).toBe(PSQL_IMAGE);
     expect(PSQL_IMAGE).toMatch(/:16\.\d+-alpine$/);
+  });
+
+  it("creates the app's Entra role bound to its object id, and grants it its schema in each database only", () => {
+    const script = container.command[2]!;
+    expect(appRoleSql()).toContain(
+      "format('SELECT * FROM pgaadauth_create_principal_with_oid(%L, %L, %L, false, false)', :'app', :'oid', 'service')",
+    );
+    expect(appRoleSql()).toContain("WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app')\\gexec");
+    expect(script).toContain(appRoleSql().trimEnd());
+    for (const db of app.databases) {
+      expect(script).toContain(
+        `dbname=${db} user=$PGUSER sslmode=require" -v ON_ERROR_STOP=1 -v app="$APP_ROLE" <<'SQL'`,
+      );
+    }
+    expect(appGrantsSql()).toBe('GRANT USAGE, CREATE ON SCHEMA public TO :"app";\n');
+    expect(appRoleSql() + appGrantsSql()).not.toMatch(/azure_pg_admin|GRANT ALL|SUPERUSER|OWNER/);
+    expect(() => checkAppRole({ ...app, role: "x'; DROP" })).toThrow(/not a plain PostgreSQL role name/);
+    expect(() => checkAppRole({ ...app, databases: ["a b"] })).toThrow(/not a plain database name/);
+  });
+
+  it("reaches Entra ID by name only (Cilium FQDN policy for login.microsoftonline.com:443)", () => {
+    expect(plan.entraEgress.spec.endpointSelector).toEqual({ matchLabels: { app: "postgres-monitor-role" } });
+    expect(plan.job.spec.template.metadata.labels.app).toBe("postgres-monitor-role");
+    expect(plan.entraEgress.spec.egress[1]).toEqual({
+      toFQDNs: [{ matchName: "login.microsoftonline.com" }],
+      toPorts: [{ ports: [{ port: "443", protocol: "TCP" }] }],
+    });
   });
 
   it("runs restricted, reaches only DNS and Postgres on 5432, and is schema-valid", async () => {

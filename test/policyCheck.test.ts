@@ -137,10 +137,10 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
   ],
   [
     "no-break-glass-secrets-mounted",
-    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass agent-api-secrets",
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass exporters-secrets",
     (d) => {
       const p = inputs(
-        one(d, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "agent-api-secrets"),
+        one(d, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "exporters-secrets"),
       ).spec.parameters;
       p.objects = `${p.objects}  - |\n    objectName: redis-access-key\n    objectType: secret\n`;
     },

@@ -285,7 +285,7 @@ describe("prod stack: Key Vault and secrets", () => {
   });
 
   // Issue 17, item 7: the exporter never holds the admin password; only the role-setup Job's identity does.
-  it("lets the exporters read the pg_monitor role's password, not the admin's; only the role Job reads the admin's", () => {
+  it("lets the exporters read the pg_monitor role's password, not the admin's, and nobody read the admin's", () => {
     const readsOf = (identity: string) =>
       run
         .all("azure-native:authorization:RoleAssignment")
@@ -296,7 +296,13 @@ describe("prod stack: Key Vault and secrets", () => {
       "postgres-monitor-password",
       "redis-exporter-password-map",
     ]);
-    expect(readsOf("pg-roles-identity")).toEqual(["postgres-admin-password", "postgres-monitor-password"]);
+    // The roles Job logs in with an Entra token (it is an Entra admin of the server); it only sets the monitor password.
+    expect(readsOf("pg-roles-identity")).toEqual(["postgres-monitor-password"]);
+    expect(readsOf("app-identity")).toEqual([]);
+    const adminReaders = run
+      .all("azure-native:authorization:RoleAssignment")
+      .filter((r) => r.name.endsWith("-kv-read-postgres-admin-password"));
+    expect(adminReaders.map((r) => r.name)).toEqual([]);
     const exporter = run.inputsOf(run.one("kubernetes:apps/v1:Deployment", "exporters-postgres"));
     const env = Object.fromEntries(
       (exporter.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [
@@ -375,7 +381,7 @@ describe("prod stack: Key Vault and secrets", () => {
   });
 });
 
-describe("prod stack: the app holds no Redis key", () => {
+describe("prod stack: the app holds no Redis key and no Postgres password", () => {
   it("reaches Redis with its workload identity: an access policy assignment, Entra env, no key mounted", () => {
     const assignment = run.inputsOf(run.one("azure-native:redisenterprise:AccessPolicyAssignment"));
     expect(assignment).toMatchObject({
@@ -398,9 +404,28 @@ describe("prod stack: the app holds no Redis key", () => {
     expect(env.REDIS_ENTRA_SCOPE).toBe("https://redis.azure.com/.default");
     expect(env.REDIS_USERNAME).toBe(assignment.user.objectId);
     expect(env).not.toHaveProperty("REDIS_PASSWORD_FILE");
-    const spc = run.inputsOf(
-      run.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "agent-api-secrets"),
+    // Postgres too: its own Entra role (created by the roles Job), a token for the Postgres scope.
+    expect(env.POSTGRES_AUTH).toBe("entra");
+    expect(env.POSTGRES_USER).toBe("id-agents-prod-agent-api");
+    expect(env.POSTGRES_ENTRA_SCOPE).toBe("https://ossrdbms-aad.database.windows.net/.default");
+    expect(env).not.toHaveProperty("POSTGRES_PASSWORD_FILE");
+    // No Key Vault mount at all for the app.
+    const spcs = run.all("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").map((r) => r.name);
+    expect(spcs).not.toContain("agent-api-secrets");
+    // The token endpoint by name, beside the LLM provider.
+    const cnp = run.inputsOf(
+      run.one("kubernetes:cilium.io/v2:CiliumNetworkPolicy", "agent-api-cnp-fqdn-egress"),
     );
-    expect(String(spc.spec.parameters.objects)).not.toContain(VAULT_SECRETS.redisAccessKey);
+    expect(JSON.stringify(cnp.spec.egress)).toContain("login.microsoftonline.com");
+  });
+
+  it("makes the roles Job's identity an Entra administrator of the server, as a service principal", () => {
+    const admins = run
+      .all("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
+      .map((r) => run.inputsOf(r));
+    expect(admins.map((a) => [a.principalName, a.principalType])).toEqual([
+      ["platform-sre", "Group"],
+      ["id-agents-prod-pgroles", "ServicePrincipal"],
+    ]);
   });
 });

@@ -32,6 +32,9 @@ import {
   restrictedPodSecurityContext,
 } from "../kubernetes/namespace";
 import { csiSecretsVolume } from "../kubernetes/secretSync";
+import { fqdnEgressPolicy, type FqdnEgress } from "../kubernetes/namespace";
+
+export { fqdnEgressPolicy, type FqdnEgress };
 
 export type Color = "blue" | "green";
 export const COLORS: readonly Color[] = ["blue", "green"];
@@ -48,13 +51,6 @@ export interface EgressTarget {
   ports: number[];
   /** Ranges inside `cidr` that stay closed (e.g. private ranges when `cidr` is 0.0.0.0/0). */
   except?: string[];
-}
-
-/** Egress by DNS name: Cilium matches the names the pod resolves and opens `ports` to their addresses. */
-export interface FqdnEgress {
-  /** Exact names (`api.openai.com`) or one-label wildcards (`*.openai.azure.com`). */
-  names: string[];
-  ports: number[];
 }
 
 export interface BlueGreenPlanInput {
@@ -571,34 +567,4 @@ function networkPolicies({ input, meta }: PlanContext): PlannedObject[] {
     });
   }
   return policies;
-}
-
-/**
- * Egress by name (cilium.io/v2 CiliumNetworkPolicy, toFQDNs). Cilium learns a name's addresses from the
- * DNS answers its proxy sees, so the policy must also send the pods' DNS through that proxy (the `dns`
- * rule on port 53 to kube-dns); without it toFQDNs never matches (docs.cilium.io/en/stable/security/dns,
- * learn.microsoft.com/azure/aks/how-to-apply-fqdn-filtering-policies). Allows add up with the Kubernetes
- * NetworkPolicies of the namespace (Cilium enforces their union).
- */
-export function fqdnEgressPolicy(name: string, namespace: string, e: FqdnEgress) {
-  return {
-    apiVersion: "cilium.io/v2",
-    kind: "CiliumNetworkPolicy",
-    metadata: { name: `${name}-allow-fqdn-egress`, namespace, labels: { app: name } },
-    spec: {
-      endpointSelector: { matchLabels: { app: name } },
-      egress: [
-        {
-          toEndpoints: [
-            { matchLabels: { "k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns" } },
-          ],
-          toPorts: [{ ports: [{ port: "53", protocol: "ANY" }], rules: { dns: [{ matchPattern: "*" }] } }],
-        },
-        {
-          toFQDNs: e.names.map((n) => (n.startsWith("*.") ? { matchPattern: n } : { matchName: n })),
-          toPorts: [{ ports: e.ports.map((p) => ({ port: String(p), protocol: "TCP" })) }],
-        },
-      ],
-    },
-  };
 }

@@ -32,13 +32,16 @@ export interface WorkloadIdentityArgs {
 export class WorkloadIdentity extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
   public readonly principalId: pulumi.Output<string>;
+  /** The identity's resource name (`id-agents-<stack>-<role>`): its Entra display name, and its Postgres role name. */
+  public readonly identityName: string;
 
   constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:WorkloadIdentity", name, {}, opts);
+    this.identityName = azureName("id", args.stack, args.role);
     const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
       {
-        resourceName: azureName("id", args.stack, args.role),
+        resourceName: this.identityName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         tags: args.tags,

@@ -21,6 +21,12 @@ export interface PostgresArgs {
   vnetId: pulumi.Input<string>;
   /** Entra tenant for Entra ID authentication. */
   tenantId: pulumi.Input<string>;
+  /**
+   * Workload identities that administer the server besides `postgres.entraAdmin`: the roles Job, which
+   * creates the app's Entra role (only an Entra administrator may: pgaadauth_create_principal_with_oid,
+   * learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users).
+   */
+  workloadAdmins?: { key: string; objectId: pulumi.Input<string>; principalName: string }[];
   /** The generated admin password (a secret Output; it also lives in Key Vault). */
   administratorLoginPassword: pulumi.Input<string>;
   /** Server logs and metrics go here (`LogAnalytics.workspaceId`). */
@@ -189,8 +195,24 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Server parameters one after another: the server rejects a parameter change while another is running.
+    // One administrator operation at a time, like the parameters below.
     let previous: pulumi.Resource = entraAdmin;
+    for (const a of args.workloadAdmins ?? []) {
+      previous = new dbforpostgresql.AdministratorsMicrosoftEntra(
+        `${name}-entra-admin-${a.key}`,
+        {
+          serverName: server.name,
+          resourceGroupName: args.resourceGroupName,
+          objectId: a.objectId,
+          principalName: a.principalName,
+          principalType: "ServicePrincipal",
+          tenantId: args.tenantId,
+        },
+        { parent: this, dependsOn: [previous] },
+      );
+    }
+
+    // Server parameters one after another: the server rejects a parameter change while another is running.
     for (const c of plan.configurations) {
       previous = new dbforpostgresql.Configuration(
         `${name}-param-${c.name}`,

@@ -11,12 +11,28 @@
  * server roles"). The Entra-admin resource (dbforpostgresql.Administrator) only makes azure_pg_admin
  * members, and postgres_exporter cannot fetch Entra tokens, so a password role it is.
  *
- * The Job runs psql in the monitoring namespace with its own workload identity, the only one that may read
- * the admin password (the exporters' identity reads only the monitor password). It is idempotent: it
+ * The Job also creates the app's login role (issue 18, item 2): an Entra ID role bound to the app's workload
+ * identity (pgaadauth_create_principal_with_oid, object type "service"), granted USAGE and CREATE on the
+ * public schema of its databases (its tables are its own; see appGrantsSql) — not the admin, not a member
+ * of azure_pg_admin. Only an Entra administrator may create Entra roles
+ * (learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users), so the Job's own
+ * identity is one (infra/index.ts, Postgres `workloadAdmins`) and logs in with an Entra token, never the
+ * admin password: nobody in the cluster reads that any more; it stays in Key Vault for break-glass.
+ *
+ * The token: the Job exchanges its federated service-account token for an Entra access token with the
+ * OAuth 2.0 client-credentials grant and a client assertion (learn.microsoft.com/entra/identity-platform/
+ * v2-oauth2-client-creds-grant-flow, "Third case: Access token request with a federated credential"), for
+ * the Postgres scope https://ossrdbms-aad.database.windows.net/.default, using the variables the workload
+ * identity webhook injects (AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID,
+ * AZURE_FEDERATED_TOKEN_FILE), with busybox wget (the alpine base ships busybox, ssl_client and the CA
+ * bundle, which its HTTPS needs). The token is psql's password; `set -x` is never on, so it is not logged.
+ *
+ * The Job runs psql in the monitoring namespace with its own workload identity (it reads only the monitor
+ * password, to set it; the exporters' identity reads only that password too). It is idempotent: it
  * creates the role if missing and sets its password from Key Vault every time it runs, so re-running it is
  * also how the monitor password is rotated (replace the Job: `pulumi up --replace <urn>`). Pulumi waits for
  * the Job to complete (the Kubernetes provider's await logic for Jobs), and the exporter depends on it.
- * Honest limits: the password travels as a literal in `ALTER ROLE … PASSWORD`, so a server with
+ * Honest limits: the monitor password travels as a literal in `ALTER ROLE … PASSWORD`, so a server with
  * `log_statement = ddl|all` would log it (our servers keep Azure's default, `none`); and nothing here was
  * run against a real server (no cloud in CI): the SQL is psql's documented `\gexec` and `:'var'` syntax.
  */
@@ -27,6 +43,8 @@ import { VAULT_SECRETS } from "../azure/secrets";
 import { csiSecretsVolume, registerSecretProviderClass, type VaultObject } from "../kubernetes/secretSync";
 import {
   dnsEgressRule,
+  ENTRA_TOKEN_FQDN,
+  fqdnEgressPolicy,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from "../kubernetes/namespace";
@@ -39,16 +57,53 @@ export const PSQL_IMAGE = "docker.io/library/postgres:16.10-alpine";
 export const PG_ROLES_SERVICE_ACCOUNT = "postgres-roles";
 const NAME = "postgres-monitor-role";
 const SECRETS_DIR = "/mnt/secrets";
-const FILES = { admin: "admin-password", monitor: "monitor-password" } as const;
+const FILES = { monitor: "monitor-password" } as const;
+/** The scope of Entra ID tokens for Azure Database for PostgreSQL. */
+export const POSTGRES_ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default";
 // The postgres user of the official alpine image.
 const UID = 70;
 
-/** The two secrets the Job reads: the admin's to log in, the monitor role's to set. */
+/** The one secret the Job reads: the monitor role's password, to set it (it logs in with an Entra token). */
 export function monitorRoleVaultObjects(): VaultObject[] {
+  return [{ objectName: VAULT_SECRETS.postgresMonitorPassword, key: FILES.monitor }];
+}
+
+const PLAIN_ROLE = /^[a-z_][a-z0-9_-]{0,62}$/;
+
+/**
+ * The app's Entra role, run in the `postgres` database: created if missing, bound to the identity's object
+ * id (a later rename of the identity keeps the binding). psql variables `:'app'`/`:'oid'` carry the values.
+ */
+export function appRoleSql(): string {
   return [
-    { objectName: VAULT_SECRETS.postgresAdminPassword, key: FILES.admin },
-    { objectName: VAULT_SECRETS.postgresMonitorPassword, key: FILES.monitor },
-  ];
+    "SELECT format('SELECT * FROM pgaadauth_create_principal_with_oid(%L, %L, %L, false, false)', :'app', :'oid', 'service')",
+    "  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app')\\gexec",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The app role's rights in one of its databases (run connected to it): USAGE and CREATE on schema public,
+ * so its migrations can create (and then own) its tables. CONNECT and TEMPORARY need no grant: PUBLIC holds
+ * them on every database by default (PostgreSQL docs, "Privileges", default privileges). Since PostgreSQL 15
+ * schema public belongs to pg_database_owner, so this grant needs the Job's role to act for the database
+ * owner: databases created through ARM are owned by the server's admin roles, of which an Entra admin is a
+ * member (azure_pg_admin). Not run against a real server; if that ownership differs the Job fails loudly
+ * (ON_ERROR_STOP) and `pulumi up` stops at the Job with psql's "permission denied".
+ */
+export function appGrantsSql(): string {
+  return [`GRANT USAGE, CREATE ON SCHEMA public TO :"app";`, ""].join("\n");
+}
+
+/**
+ * Checks the names that end up in the shell script (from config and naming). The object id comes from
+ * Azure and reaches SQL only through an environment variable and psql's quoting (`:'oid'`).
+ */
+export function checkAppRole(app: { role: string; objectId: string; databases: readonly string[] }): void {
+  if (!PLAIN_ROLE.test(app.role)) throw new Error(`"${app.role}" is not a plain PostgreSQL role name`);
+  for (const d of app.databases) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(d)) throw new Error(`"${d}" is not a plain database name`);
+  }
 }
 
 /**
@@ -71,7 +126,10 @@ export interface MonitorRolePlanInput {
   namespace: string;
   secretProviderClassName: string;
   host: string;
-  adminUser: string;
+  /** The Job's own Entra principal name (an administrator of the server). */
+  loginUser: string;
+  /** The app's Entra role: name, the identity's object id, the databases it uses. */
+  app: { role: string; objectId: string; databases: readonly string[] };
   /** The Postgres subnet (egress on 5432 only). */
   subnetCidr: string;
 }
@@ -80,13 +138,23 @@ export interface MonitorRolePlanInput {
 export function monitorRoleManifests(input: MonitorRolePlanInput) {
   const labels = k8sLabels(NAME, "setup", "monitoring-platform");
   const selector = { "app.kubernetes.io/name": NAME };
+  checkAppRole(input.app);
+  const psql = (db: string) =>
+    `psql "host=$PGHOST port=5432 dbname=${db} user=$PGUSER sslmode=require" -v ON_ERROR_STOP=1 -v app="$APP_ROLE"`;
   const script = [
     "set -eu",
-    `export PGPASSWORD="$(cat ${SECRETS_DIR}/${FILES.admin})"`,
-    `psql "host=$PGHOST port=5432 dbname=postgres user=$PGUSER sslmode=require" -v ON_ERROR_STOP=1 ` +
-      `-v pw="$(cat ${SECRETS_DIR}/${FILES.monitor})" <<'SQL'`,
+    // The federated token for an Entra access token (see the file comment); the response is JSON.
+    `response="$(wget -q -O - --post-data "client_id=$AZURE_CLIENT_ID&scope=${encodeURIComponent(POSTGRES_ENTRA_SCOPE)}` +
+      `&grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer` +
+      `&client_assertion=$(cat "$AZURE_FEDERATED_TOKEN_FILE")" "\${AZURE_AUTHORITY_HOST%/}/$AZURE_TENANT_ID/oauth2/v2.0/token")"`,
+    `PGPASSWORD="$(printf '%s' "$response" | sed -n 's/.*"access_token":"\\([^"]*\\)".*/\\1/p')"`,
+    `[ -n "$PGPASSWORD" ] || { echo "no Entra access token for Postgres (is the identity federated?)" >&2; exit 1; }`,
+    "export PGPASSWORD",
+    `${psql("postgres")} -v pw="$(cat ${SECRETS_DIR}/${FILES.monitor})" -v oid="$APP_OBJECT_ID" <<'SQL'`,
     monitorRoleSql().trimEnd(),
+    appRoleSql().trimEnd(),
     "SQL",
+    ...input.app.databases.flatMap((db) => [`${psql(db)} <<'SQL'`, appGrantsSql().trimEnd(), "SQL"]),
   ].join("\n");
   const job = {
     apiVersion: "batch/v1" as const,
@@ -96,7 +164,9 @@ export function monitorRoleManifests(input: MonitorRolePlanInput) {
       backoffLimit: 6,
       activeDeadlineSeconds: 600,
       template: {
-        metadata: { labels: { ...labels, ...selector, "azure.workload.identity/use": "true" } },
+        metadata: {
+          labels: { ...labels, ...selector, app: NAME, "azure.workload.identity/use": "true" },
+        },
         spec: {
           serviceAccountName: PG_ROLES_SERVICE_ACCOUNT,
           automountServiceAccountToken: false,
@@ -110,7 +180,9 @@ export function monitorRoleManifests(input: MonitorRolePlanInput) {
               command: ["/bin/sh", "-c", script],
               env: [
                 { name: "PGHOST", value: input.host },
-                { name: "PGUSER", value: input.adminUser },
+                { name: "PGUSER", value: input.loginUser },
+                { name: "APP_ROLE", value: input.app.role },
+                { name: "APP_OBJECT_ID", value: input.app.objectId },
                 // psql writes no history in script mode; HOME only keeps it from probing an unwritable dir.
                 { name: "HOME", value: "/tmp" },
               ],
@@ -147,19 +219,23 @@ export function monitorRoleManifests(input: MonitorRolePlanInput) {
       ],
     },
   };
-  return { job, networkPolicy };
+  // The Entra token endpoint by name (Cilium FQDN policy, allowed in addition to the NetworkPolicy above).
+  const entraEgress = fqdnEgressPolicy(NAME, input.namespace, { names: [ENTRA_TOKEN_FQDN], ports: [443] });
+  return { job, networkPolicy, entraEgress };
 }
 
 export interface PostgresMonitorRoleArgs {
   namespace: string;
   /** Postgres server FQDN. */
   host: pulumi.Input<string>;
-  /** The server admin login the Job connects as. */
-  adminUser: string;
+  /** The Job's identity's Entra principal name (made an administrator of the server). */
+  loginUser: string;
+  /** The app's Entra role to create: its name, the identity's object id, its databases. */
+  app: { role: string; objectId: pulumi.Input<string>; databases: readonly string[] };
   subnetCidr: string;
   vaultName: pulumi.Input<string>;
   tenantId: pulumi.Input<string>;
-  /** Client id of the identity allowed to read the admin and the monitor password (and nothing else). */
+  /** Client id of the Job's identity: an Entra admin of the server, reads the monitor password only. */
   workloadIdentityClientId: pulumi.Input<string>;
   provider: k8s.Provider;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -200,21 +276,24 @@ export class PostgresMonitorRole extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    const policy = (host: string) =>
+    const plan = (host: string, objectId: string) =>
       monitorRoleManifests({
         namespace: args.namespace,
         secretProviderClassName,
         host,
-        adminUser: args.adminUser,
+        loginUser: args.loginUser,
+        app: { ...args.app, objectId },
         subnetCidr: args.subnetCidr,
       });
-    const np = new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, policy("-").networkPolicy, k8sOpts);
+    const offline = plan("-", "00000000-0000-0000-0000-000000000000");
+    const np = new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, offline.networkPolicy, k8sOpts);
+    const cnp = new k8s.apiextensions.CustomResource(`${name}-entra-egress`, offline.entraEgress, k8sOpts);
     new k8s.batch.v1.Job(
       `${name}-job`,
-      pulumi.output(args.host).apply((h) => policy(h).job),
+      pulumi.all([args.host, args.app.objectId]).apply(([h, oid]) => plan(h, oid).job),
       {
         ...k8sOpts,
-        dependsOn: [...(args.dependsOn ?? []), sa, spc, np],
+        dependsOn: [...(args.dependsOn ?? []), sa, spc, np, cnp],
       },
     );
     this.registerOutputs({});

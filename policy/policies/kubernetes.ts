@@ -143,15 +143,17 @@ export const noPublicLoadBalancer: ResourcePolicy = {
 
 /**
  * Key Vault secrets kept for break-glass use by operators only: no pod mounts them. The app reaches Redis
- * with its workload identity (Entra ID access policy), and redis_exporter, the one tool that needs the
- * access key, reads its own password-map secret.
+ * and Postgres with its workload identity (Entra ID access policy, an Entra Postgres role); redis_exporter,
+ * the one tool that needs the Redis key, reads its own password-map secret; the roles Job logs in to
+ * Postgres as an Entra administrator, so nobody in the cluster holds the server admin's password.
  */
-export const BREAK_GLASS_SECRETS = ["redis-access-key"];
+export const BREAK_GLASS_SECRETS = ["redis-access-key", "postgres-admin-password"];
 
 export const noBreakGlassSecretsMounted: ResourcePolicy = {
   kind: "resource",
   name: "no-break-glass-secrets-mounted",
-  description: "No SecretProviderClass mounts a break-glass secret (the Redis access key) into a pod.",
+  description:
+    "No SecretProviderClass mounts a break-glass secret (the Redis access key, the Postgres admin password) into a pod.",
   types: ["kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"],
   // The CSI driver's `objects` parameter is YAML text naming each objectName
   // (secrets-store-csi-driver-provider-azure, "SecretProviderClass parameters").
