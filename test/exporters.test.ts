@@ -314,7 +314,15 @@ describe("the roles Job: the exporter's pg_monitor role and the app's Entra role
         `dbname=${db} user=$PGUSER sslmode=require" -v ON_ERROR_STOP=1 -v app="$APP_ROLE" <<'SQL'`,
       );
     }
-    expect(appGrantsSql()).toBe('GRANT USAGE, CREATE ON SCHEMA public TO :"app";\n');
+    expect(appGrantsSql()).toContain('GRANT USAGE, CREATE ON SCHEMA public TO :"app";\n');
+    // A recreated identity is rebound; a GRANT that only warned is caught and raised.
+    expect(appRoleSql()).toContain(
+      "SECURITY LABEL FOR \"pgaadauth\" ON ROLE %I IS %L', :'app', 'aadauth,oid=' || :'oid' || ',type=service')\\gexec",
+    );
+    expect(appGrantsSql()).toMatch(
+      /has_schema_privilege\(:'app', 'public', 'CREATE'\) THEN 'SELECT 1' ELSE\s+format\('DO \$\$BEGIN RAISE EXCEPTION/,
+    );
+    expect(script).toContain('|| { echo "the token request to Entra ID failed');
     expect(appRoleSql() + appGrantsSql()).not.toMatch(/azure_pg_admin|GRANT ALL|SUPERUSER|OWNER/);
     expect(() => checkAppRole({ ...app, role: "x'; DROP" })).toThrow(/not a plain PostgreSQL role name/);
     expect(() => checkAppRole({ ...app, databases: ["a b"] })).toThrow(/not a plain database name/);

@@ -78,6 +78,9 @@ export function appRoleSql(): string {
   return [
     "SELECT format('SELECT * FROM pgaadauth_create_principal_with_oid(%L, %L, %L, false, false)', :'app', :'oid', 'service')",
     "  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app')\\gexec",
+    // An existing role keeps the object id it was created with; a recreated identity has a new one. The
+    // documented way to rebind it (how-to-manage-azure-ad-users, "SECURITY LABEL … pgaadauth"), every run.
+    "SELECT format('SECURITY LABEL FOR \"pgaadauth\" ON ROLE %I IS %L', :'app', 'aadauth,oid=' || :'oid' || ',type=service')\\gexec",
     "",
   ].join("\n");
 }
@@ -88,11 +91,18 @@ export function appRoleSql(): string {
  * them on every database by default (PostgreSQL docs, "Privileges", default privileges). Since PostgreSQL 15
  * schema public belongs to pg_database_owner, so this grant needs the Job's role to act for the database
  * owner: databases created through ARM are owned by the server's admin roles, of which an Entra admin is a
- * member (azure_pg_admin). Not run against a real server; if that ownership differs the Job fails loudly
- * (ON_ERROR_STOP) and `pulumi up` stops at the Job with psql's "permission denied".
+ * member (azure_pg_admin), and Azure makes azure_pg_admin the owner of schema public. Not run against a real
+ * server; if the grant is not honoured, the check below raises and `pulumi up` stops at the Job.
  */
 export function appGrantsSql(): string {
-  return [`GRANT USAGE, CREATE ON SCHEMA public TO :"app";`, ""].join("\n");
+  return [
+    `GRANT USAGE, CREATE ON SCHEMA public TO :"app";`,
+    // A GRANT by a role without the grant right is only a WARNING (PostgreSQL docs, GRANT, "Notes"), which
+    // ON_ERROR_STOP lets through: check the right and raise, so the Job fails instead of the app later.
+    "SELECT CASE WHEN has_schema_privilege(:'app', 'public', 'CREATE') THEN 'SELECT 1' ELSE",
+    "  format('DO $$BEGIN RAISE EXCEPTION %L; END$$', 'role ' || :'app' || ' did not get CREATE on schema public of ' || current_database()) END\\gexec",
+    "",
+  ].join("\n");
 }
 
 /**
@@ -146,7 +156,8 @@ export function monitorRoleManifests(input: MonitorRolePlanInput) {
     // The federated token for an Entra access token (see the file comment); the response is JSON.
     `response="$(wget -q -O - --post-data "client_id=$AZURE_CLIENT_ID&scope=${encodeURIComponent(POSTGRES_ENTRA_SCOPE)}` +
       `&grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer` +
-      `&client_assertion=$(cat "$AZURE_FEDERATED_TOKEN_FILE")" "\${AZURE_AUTHORITY_HOST%/}/$AZURE_TENANT_ID/oauth2/v2.0/token")"`,
+      `&client_assertion=$(cat "$AZURE_FEDERATED_TOKEN_FILE")" "\${AZURE_AUTHORITY_HOST%/}/$AZURE_TENANT_ID/oauth2/v2.0/token")" ` +
+      `|| { echo "the token request to Entra ID failed (a new federated credential can take a minute: the Job retries)" >&2; exit 1; }`,
     `PGPASSWORD="$(printf '%s' "$response" | sed -n 's/.*"access_token":"\\([^"]*\\)".*/\\1/p')"`,
     `[ -n "$PGPASSWORD" ] || { echo "no Entra access token for Postgres (is the identity federated?)" >&2; exit 1; }`,
     "export PGPASSWORD",
