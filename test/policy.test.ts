@@ -170,6 +170,9 @@ function goodStack(): PolicyResource[] {
 
 const findings = (rs: PolicyResource[], ctx = render) => evaluatePolicies(rs, ctx);
 const obj = (v: unknown) => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
+/** A stack break: the same resources with `target`'s props overridden. */
+const replacing = (target: PolicyResource, props: Record<string, unknown>) => (rs: PolicyResource[]) =>
+  rs.map((r) => (r === target ? { ...r, props: { ...r.props, ...props } } : r));
 const arrWithout = (logs: unknown, category: string) =>
   (logs as { category: string }[]).filter((l) => l.category !== category);
 const only = (name: string, rs: PolicyResource[], ctx = render) =>
@@ -405,49 +408,24 @@ describe("resource policies", () => {
 const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][] = [
   [
     "aks-control-plane-logs",
-    (rs) =>
-      rs.map((r) =>
-        r === aksDiag
-          ? { ...r, props: { ...r.props, logs: arrWithout(r.props.logs, "kube-controller-manager") } }
-          : r,
-      ),
+    replacing(aksDiag, { logs: arrWithout(aksDiag.props.logs, "kube-controller-manager") }),
     "no diagnostic setting sends kube-audit-admin, kube-apiserver, kube-controller-manager, guard",
   ],
   [
     "aks-control-plane-logs",
-    (rs) =>
-      rs.map((r) =>
-        r === aksDiag ? { ...r, props: { ...r.props, logAnalyticsDestinationType: undefined } } : r,
-      ),
+    replacing(aksDiag, { logAnalyticsDestinationType: undefined }),
     "with logAnalyticsDestinationType Dedicated",
   ],
   [
     "aks-allowed-images",
-    (rs) =>
-      rs.map((r) =>
-        r === imageDeny
-          ? {
-              ...r,
-              props: { ...r.props, parameters: { ...obj(r.props.parameters), effect: { value: "Audit" } } },
-            }
-          : r,
-      ),
+    replacing(imageDeny, { parameters: { ...obj(imageDeny.props.parameters), effect: { value: "Audit" } } }),
     "no Azure Policy assignment of febd0533-8e55-448f-b837-bd0e06f16469 with effect Deny",
   ],
   [
     "aks-allowed-images",
-    (rs) =>
-      rs.map((r) =>
-        r === imageDeny
-          ? {
-              ...r,
-              props: {
-                ...r.props,
-                parameters: { ...obj(r.props.parameters), allowedContainerImagesRegex: { value: ".*" } },
-              },
-            }
-          : r,
-      ),
+    replacing(imageDeny, {
+      parameters: { ...obj(imageDeny.props.parameters), allowedContainerImagesRegex: { value: ".*" } },
+    }),
     "an ACR-only regex",
   ],
   [
