@@ -1,8 +1,9 @@
 /**
  * The monitoring platform, per stack. Table of contents:
  *   1. config      — validated once (infra/config.ts); bad input stops here, before any resource.
- *   2. Azure core  — resource group, network, Log Analytics, AKS (+ the Kubernetes provider), container
- *                    registry (AcrPull for the nodes, allowed-images policy), Key Vault (private endpoint, deployer data-plane role).
+ *   2. Azure core  — resource group, network (+ the deploy runner's subnet), Log Analytics, AKS (+ the
+ *                    Kubernetes provider), container registry (AcrPull for the nodes, allowed-images policy),
+ *                    Key Vault (private endpoint, deployer data-plane role).
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
  *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
  *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.

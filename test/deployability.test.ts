@@ -17,7 +17,7 @@ import {
   clusterIssuerManifest,
   CERT_MANAGER_CHART,
 } from "../infra/kubernetes/certManagerPlan";
-import { fqdnEgressPolicy } from "../infra/apps/blueGreenPlan";
+import { fqdnEgressPolicy } from "../infra/kubernetes/namespace";
 import { storageToRequest } from "../infra/data/postgresPlan";
 import { parseStackConfig, ConfigError } from "../infra/config";
 import { stackConfig, withOverrides, ROOT } from "./mocks";

@@ -2,13 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { AppConfig } from "./config";
 import { registerSecretProviderClass, type VaultObject } from "../kubernetes/secretSync";
-import {
-  planBlueGreen,
-  type Color,
-  type EgressTarget,
-  type FqdnEgress,
-  type PlannedObject,
-} from "./blueGreenPlan";
+import type { FqdnEgress } from "../kubernetes/namespace";
+import { planBlueGreen, type Color, type EgressTarget, type PlannedObject } from "./blueGreenPlan";
 
 export interface BlueGreenServiceArgs {
   /** The validated `app` config section (name, namespace, image, port, colors, autoscaling, resources). */

@@ -28,13 +28,12 @@ import { parseCidr } from "../cidr";
 import { k8sLabels } from "../naming";
 import {
   dnsEgressRule,
+  fqdnEgressPolicy,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
+  type FqdnEgress,
 } from "../kubernetes/namespace";
 import { csiSecretsVolume } from "../kubernetes/secretSync";
-import { fqdnEgressPolicy, type FqdnEgress } from "../kubernetes/namespace";
-
-export { fqdnEgressPolicy, type FqdnEgress };
 
 export type Color = "blue" | "green";
 export const COLORS: readonly Color[] = ["blue", "green"];

@@ -102,8 +102,8 @@ export function userPool(aks: AksConfig, zoneRedundant: boolean): PoolPlan {
 /**
  * `user` + a short hash of the pool's create-only properties. AKS cannot change a pool's VM size, max pods
  * or zones in place (learn.microsoft.com/azure/aks/manage-node-pools#limitations; azure-native therefore
- * replaces the AgentPool, pulumi-azure-native#3655); the OS disk type and size are create-only too. With the hash in the name, such a change creates the
- * new pool *before* the old one is drained and deleted (Pulumi's default create-before-delete), so the
+ * replaces the AgentPool, pulumi-azure-native#3655); the OS disk type and size are create-only too. With
+ * the hash in the name, such a change creates the new pool *before* the old one is drained and deleted (Pulumi's default create-before-delete), so the
  * workloads always have somewhere to go. Linux pool names: lowercase alphanumerics, at most 12 characters.
  */
 export function userPoolName(

@@ -131,10 +131,13 @@ export type AksConfig = z.infer<typeof aksSchema>;
 export type KeyVaultConfig = z.infer<typeof keyVaultSchema>;
 export type RegistryConfig = z.infer<typeof registrySchema>;
 
+/** The subnets of `network` (the deploy runner's, when there is one, is checked beside them). */
+export const SUBNET_KEYS = ["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const;
+
 /** Subnets inside the VNet and apart from each other; pod and service ranges apart from both. */
 export function checkNetwork(n: NetworkConfig, issue: Issue): void {
   const vnet = parseCidr(n.vnetCidr);
-  const subnets = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).map((k) => ({
+  const subnets = SUBNET_KEYS.map((k) => ({
     k,
     c: parseCidr(n[k]),
   }));

@@ -23,7 +23,13 @@
  */
 import { contains, overlaps, parseCidr } from "../cidr";
 import type { Issue } from "../configSchema";
-import type { AksConfig, DeployConfig, KeyVaultConfig, NetworkConfig } from "./config";
+import {
+  SUBNET_KEYS,
+  type AksConfig,
+  type DeployConfig,
+  type KeyVaultConfig,
+  type NetworkConfig,
+} from "./config";
 
 /** The `runs-on` labels of the stack's deploy runner when `deploy.runnerLabels` does not name them. */
 export function defaultRunnerLabels(stack: string): string[] {
@@ -40,9 +46,7 @@ const RUNNER_SUBNET_PREFIX = 27;
 export function freeRunnerSubnet(n: NetworkConfig): string | undefined {
   const vnet = parseCidr(n.vnetCidr);
   if (!vnet) return undefined;
-  const taken = [n.aksNodesCidr, n.postgresCidr, n.endpointsCidr]
-    .map(parseCidr)
-    .filter((c) => c !== undefined);
+  const taken = SUBNET_KEYS.map((k) => parseCidr(n[k])).filter((c) => c !== undefined);
   const size = 2 ** (32 - RUNNER_SUBNET_PREFIX);
   for (let start = vnet.start; start + size - 1 <= vnet.end; start += size) {
     const text = `${[24, 16, 8, 0].map((s) => (start >>> s) & 255).join(".")}/${RUNNER_SUBNET_PREFIX}`;
@@ -88,7 +92,7 @@ function checkRunnerSubnet(deploy: DeployConfig, network: NetworkConfig, issue: 
   const subnet = parseCidr(deploy.runnerSubnetCidr);
   const vnet = parseCidr(network.vnetCidr);
   if (!subnet || !vnet) return;
-  const clash = (["aksNodesCidr", "postgresCidr", "endpointsCidr"] as const).find((k) => {
+  const clash = SUBNET_KEYS.find((k) => {
     const other = parseCidr(network[k]);
     return other && overlaps(other, subnet);
   });

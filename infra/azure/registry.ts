@@ -3,7 +3,7 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as authorization from "@pulumi/azure-native/authorization";
 import type { RegistryConfig } from "./config";
 import { azureName } from "../naming";
-import { registryName, registryNameFromId, registryZoneRedundancy } from "./registryPlan";
+import { registryLoginServer, registryName, registryZoneRedundancy } from "./registryPlan";
 import { ROLES } from "./aksPlan";
 import { privateEndpoint } from "./privateDns";
 
@@ -12,7 +12,7 @@ export interface RegistryArgs {
   location: string;
   stack: string;
   registry: RegistryConfig;
-  /** Zone-redundant stacks get a zone-redundant (Premium) registry, fixed at creation. */
+  /** Zone-redundant stacks get a zone-redundant registry, fixed at creation (registryPlan.ts). */
   zoneRedundant: boolean;
   /** Kubelet identity of the cluster: it pulls the images. */
   kubeletObjectId: pulumi.Input<string>;
@@ -48,7 +48,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
     let id: pulumi.Output<string>;
     if (r.existingId) {
       id = pulumi.output(r.existingId);
-      this.loginServer = pulumi.output(`${registryNameFromId(r.existingId)}.azurecr.io`);
+      this.loginServer = pulumi.output(registryLoginServer(args.stack, r));
     } else {
       const zoneRedundancy = registryZoneRedundancy(args.zoneRedundant);
       const registry = new containerregistry.Registry(

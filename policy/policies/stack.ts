@@ -17,6 +17,9 @@ import {
 } from "./types";
 
 const ofType = (rs: PolicyResource[], type: string) => rs.filter((r) => r.type === type);
+/** A promise every AKS cluster of the stack breaks: one violation per cluster (none without a cluster). */
+const againstEachCluster = (rs: PolicyResource[], message: string): Violation[] =>
+  ofType(rs, T.cluster).map((c) => ({ resource: label(c), message }));
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 /** AcrPull, a built-in role (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull). */
@@ -30,10 +33,7 @@ export const aksUserPoolSeparate: StackPolicy = {
   check: (rs) => {
     const userPools = ofType(rs, T.agentPool).filter((p) => peek(() => p.props.mode) !== "System");
     if (userPools.length) return [];
-    return ofType(rs, T.cluster).map((c) => ({
-      resource: label(c),
-      message: `no ${T.agentPool} with mode User: run workloads on a separate user pool`,
-    }));
+    return againstEachCluster(rs, `no ${T.agentPool} with mode User: run workloads on a separate user pool`);
   },
 };
 
@@ -48,10 +48,10 @@ export const acrPullAssigned: StackPolicy = {
       String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${ACR_PULL_ROLE}`),
     );
     if (pulls.length) return [];
-    return ofType(rs, T.cluster).map((c) => ({
-      resource: label(c),
-      message: `no ${T.roleAssignment} of AcrPull (${ACR_PULL_ROLE}) for the kubelet identity`,
-    }));
+    return againstEachCluster(
+      rs,
+      `no ${T.roleAssignment} of AcrPull (${ACR_PULL_ROLE}) for the kubelet identity`,
+    );
   },
 };
 
@@ -211,7 +211,6 @@ export const aksControlPlaneLogs: StackPolicy = {
   // (Dedicated: AKSAudit, AKSAuditAdmin, AKSControlPlane tables). A setting's resourceUri is not known
   // before apply, so the cluster's setting is the one that lists kube-* categories.
   check: (rs) => {
-    if (!ofType(rs, T.cluster).length) return [];
     const settings = ofType(rs, T.diagnostics).filter((d) =>
       arr(peek(() => d.props.logs)).some((l) => String(obj(l).category).startsWith("kube-")),
     );
@@ -225,10 +224,10 @@ export const aksControlPlaneLogs: StackPolicy = {
       );
     });
     if (complete.length) return [];
-    return ofType(rs, T.cluster).map((c) => ({
-      resource: label(c),
-      message: `no diagnostic setting sends ${AKS_LOG_CATEGORIES.join(", ")} with logAnalyticsDestinationType Dedicated`,
-    }));
+    return againstEachCluster(
+      rs,
+      `no diagnostic setting sends ${AKS_LOG_CATEGORIES.join(", ")} with logAnalyticsDestinationType Dedicated`,
+    );
   },
 };
 
@@ -243,7 +242,6 @@ export const aksAllowedImages: StackPolicy = {
   // The AKS baseline's image-source assignment (mspnp/aks-baseline, policy assignments of the cluster stamp):
   // effect Deny, a regex anchored to one <name>.azurecr.io, and namespaces it applies to.
   check: (rs) => {
-    if (!ofType(rs, T.cluster).length) return [];
     const denying = ofType(rs, T.policyAssignment).filter((a) => {
       const p = obj(peek(() => a.props.parameters));
       const value = (k: string) => obj(p[k]).value;
@@ -255,10 +253,10 @@ export const aksAllowedImages: StackPolicy = {
       );
     });
     if (denying.length) return [];
-    return ofType(rs, T.cluster).map((c) => ({
-      resource: label(c),
-      message: `no Azure Policy assignment of ${ALLOWED_IMAGES_DEFINITION} with effect Deny, an ACR-only regex (^<name>\\.azurecr\\.io/) and the app namespace`,
-    }));
+    return againstEachCluster(
+      rs,
+      `no Azure Policy assignment of ${ALLOWED_IMAGES_DEFINITION} with effect Deny, an ACR-only regex (^<name>\\.azurecr\\.io/) and the app namespace`,
+    );
   },
 };
 
