@@ -258,6 +258,17 @@ function kubePrometheusStack(model: ClusterModel, release: string, namespace: st
   for (let i = 0; i < promReplicas; i++) addObject(n, "pvc", `prometheus-${prom}-db-prometheus-${prom}-${i}`);
   addObject(n, "prometheus", prom);
   addObject(n, "alertmanager", am);
+  // The kubelets: the chart's ServiceMonitor `<fullname>-kubelet` (templates/exporters/kubelet/
+  // servicemonitor.yaml, release namespace) scrapes the Service and Endpoints the operator itself keeps in
+  // kube-system (prometheus-operator/deployment.yaml: --kubelet-service=kube-system/<fullname>-kubelet,
+  // prometheusOperator.kubeletService defaults), one address per node on 10250.
+  addObject(n, "servicemonitor", `${full}-kubelet`);
+  ns(model, "kube-system").services.set(`${full}-kubelet`, {
+    name: `${full}-kubelet`,
+    labels: {},
+    ports: [{ port: 10250, targetPort: 10250 }],
+    selector: {},
+  });
 }
 
 /**
@@ -302,10 +313,33 @@ function certManager(model: ClusterModel, release: string, namespace: string, va
         "app.kubernetes.io/instance": release,
         "app.kubernetes.io/component": component,
       },
-      containers: [{ name: container, ports: [] }],
-      paths: [],
+      containers: [
+        { name: container, ports: component === "controller" ? [{ name: "http-metrics", port: 9402 }] : [] },
+      ],
+      paths: component === "controller" ? ["/metrics"] : [],
       podNames: [],
     });
+  }
+  // templates/service.yaml: the controller's metrics Service `<fullname>`, port 9402 `http-metrics`;
+  // templates/servicemonitor.yaml: ServiceMonitor `<fullname>` in prometheus.servicemonitor.namespace, else
+  // the release namespace, when prometheus.enabled and prometheus.servicemonitor.enabled.
+  const controller = {
+    "app.kubernetes.io/name": "cert-manager",
+    "app.kubernetes.io/instance": release,
+    "app.kubernetes.io/component": "controller",
+  };
+  n.services.set(full, {
+    name: full,
+    labels: {},
+    ports: [{ port: 9402, targetPort: 9402 }],
+    selector: controller,
+  });
+  if (values?.prometheus?.enabled !== false && values?.prometheus?.servicemonitor?.enabled === true) {
+    addObject(
+      ns(model, String(values.prometheus.servicemonitor.namespace ?? namespace)),
+      "servicemonitor",
+      full,
+    );
   }
 }
 
