@@ -1,13 +1,14 @@
 import { defineConfig } from "vitest/config";
-import { DRILL_SUITES } from "./test/suites";
+import { SEPARATE_SUITES } from "./test/suites";
 
-// `npm test`: everything but the real-process drills (vitest.drill.config.ts, `npm run test:drill`). Stack
+// `npm test`: everything but the real-process drills (vitest.drill.config.ts, `npm run test:drill`) and the
+// API server suite (vitest.apiserver.config.ts, `npm run test:apiserver`). Stack
 // evaluations load the azure-native modules (slow to import), so timeouts are generous; every test still
 // bounds its own waits. Both stacks are rendered once, before any file runs (test/globalSetup.ts).
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: [...DRILL_SUITES],
+    exclude: [...SEPARATE_SUITES],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -45,6 +45,9 @@ PROM_TAGS="remove_all_sd,enable_kubernetes_sd"
 #   actionlint: github.com/rhysd/actionlint.version (it would otherwise print the main module, ours)
 #   sloth:   prints "dev" (release ldflags set its version); test/tools.test.ts reads `go version -m`
 # Order: what `npm test` needs first, then the drill's servers.
+#   kube:    k8s.io/component-base/version (what `kube-apiserver --version` and /version report; Kubernetes'
+#            own build sets it the same way, hack/lib/version.sh). etcd reports its version from a constant.
+# Module directory: tools/ unless given (the API server and etcd: tools/kube, see its go.mod).
 tools=(
   "promtool|github.com/prometheus/prometheus/cmd/promtool|github.com/prometheus/prometheus|common|$PROM_TAGS"
   "amtool|github.com/prometheus/alertmanager/cmd/amtool|github.com/prometheus/alertmanager|common|"
@@ -52,9 +55,14 @@ tools=(
   "prometheus|github.com/prometheus/prometheus/cmd/prometheus|github.com/prometheus/prometheus|common|$PROM_TAGS"
   "alertmanager|github.com/prometheus/alertmanager/cmd/alertmanager|github.com/prometheus/alertmanager|common|"
   "sloth|github.com/slok/sloth/cmd/sloth|github.com/slok/sloth|buildinfo|"
+  "kube-apiserver|k8s.io/kubernetes/cmd/kube-apiserver|k8s.io/kubernetes|kube||kube"
+  "etcd|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3|none||kube"
+  "crds|tools/kube/crds.txt|-|crds||kube"
 )
-# Built by `npm run tools` without arguments; the others only when named.
+# Built by `npm run tools` without arguments; the others only when named (`npm run tools -- kube-apiserver
+# etcd crds` for `npm run test:apiserver`: the API server is a 4-minute cold build nobody else needs).
 DEFAULT=" promtool amtool actionlint prometheus alertmanager "
+KNOWN="promtool amtool actionlint prometheus alertmanager sloth kube-apiserver etcd crds"
 
 # Prometheus tags its releases v3.X.Y but publishes the Go module as v0.3XX.Y (v0.315.0 is v3.15.0; see the
 # "Go module versioning" note in prometheus/prometheus's README). Alertmanager's tags and module agree.
@@ -88,9 +96,25 @@ alertmanager_workspace() { # module version → path of its go.work
   echo "$work/go.work"
 }
 
+# The CRDs of tools/kube/crds.txt into .bin/crds/<name>/ (a directory, built like a tool: stamped, reused).
+copy_crds() { # out
+  local out="$1" name module version dir src
+  rm -rf "$out" && mkdir -p "$out"
+  while read -r name module version dir; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    # Outside any module, so nothing edits a go.sum; the checksum database still verifies the download.
+    src="$(cd "$(mktemp -d)" && GOFLAGS="" go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -d "$src/$dir" ]] || { echo "tools.sh: $module@$version has no $dir" >&2; return 1; }
+    mkdir -p "$out/$name"
+    cp "$src/$dir"/*.yaml "$out/$name/"
+    chmod -R u+w "$out/$name"
+  done <"$root/tools/kube/crds.txt"
+}
+
 build_one() { # name pkg want ldflags tags out
   local name="$1" pkg="$2" want="$3" ldflags="$4" tags="$5" out="$6"
   case "$name" in
+    crds) copy_crds "$out" ;;
     alertmanager)
       GOWORK="$(alertmanager_workspace "$want")" \
         go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out" "$pkg"
@@ -112,7 +136,7 @@ if [[ $# -gt 0 ]]; then
   only=" $* "
   for n in "$@"; do
     printf '%s\n' "${tools[@]}" | grep -q "^$n|" || {
-      echo "tools.sh: unknown tool '$n' (known: promtool amtool actionlint prometheus alertmanager sloth)" >&2
+      echo "tools.sh: unknown tool '$n' (known: $KNOWN)" >&2
       exit 2
     }
   done
@@ -123,12 +147,18 @@ built=0
 reused=0
 all_start=$SECONDS
 for entry in "${tools[@]}"; do
-  IFS='|' read -r name pkg module how tags <<<"$entry"
+  IFS='|' read -r name pkg module how tags dir <<<"$entry"
   [[ "$only" == *" $name "* ]] || continue
-  want="$(go list -m -f '{{.Version}}' "$module")"
+  cd "$root/tools${dir:+/$dir}"
+  if [[ "$how" == crds ]]; then
+    want="$(sha256sum "$root/tools/kube/crds.txt" | cut -c1-16)"
+    id="tools/kube/crds.txt $want"
+  else
+    want="$(go list -m -f '{{.Version}}' "$module")"
+    id="$module $want${tags:+ tags=$tags}"
+  fi
   out="$bin/$name"
   stamp="$bin/.$name.version"
-  id="$module $want${tags:+ tags=$tags}"
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$id" ]]; then
     echo "tools.sh: $name reused ($id)"
     reused=$((reused + 1))
@@ -144,6 +174,14 @@ for entry in "${tools[@]}"; do
       ;;
     # sloth: no version ldflags are set, so `sloth version` says "dev"; the module version is in the Go build info.
     actionlint) ldflags+=" -X github.com/rhysd/actionlint.version=v$ver" ;;
+    kube)
+      local_minor="${ver#*.}"
+      ldflags+=" -X k8s.io/component-base/version.gitVersion=v$ver"
+      ldflags+=" -X k8s.io/component-base/version.gitMajor=${ver%%.*}"
+      ldflags+=" -X k8s.io/component-base/version.gitMinor=${local_minor%%.*}"
+      ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+      ldflags+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+      ;;
   esac
   echo "tools.sh: $name building ($id)"
   start=$SECONDS
@@ -153,7 +191,7 @@ for entry in "${tools[@]}"; do
     echo "tools.sh: $name FAILED after $((SECONDS - start)) s (Go's output above, also in $log)" >&2
     exit 1
   fi
-  mv -f "$out.tmp" "$out"
+  rm -rf "$out" && mv -f "$out.tmp" "$out"
   echo "$id" >"$stamp"
   echo "tools.sh: $name built in $((SECONDS - start)) s"
   built=$((built + 1))

@@ -5,6 +5,16 @@
  */
 export const DRILL_SUITES = [
   "test/firedrill.test.ts",
+  "test/hadrill.test.ts",
   "test/smoke.test.ts",
   "test/promotion.test.ts",
 ] as const;
+
+/**
+ * `npm run test:apiserver`: every object of both renders through a real kube-apiserver + etcd
+ * (vitest.apiserver.config.ts); needs `npm run tools -- kube-apiserver etcd crds`.
+ */
+export const APISERVER_SUITES = ["test/apiserver.test.ts"] as const;
+
+/** What `npm test` leaves to the other two runs. */
+export const SEPARATE_SUITES = [...DRILL_SUITES, ...APISERVER_SUITES] as const;

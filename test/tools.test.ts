@@ -7,6 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
+import * as yaml from "js-yaml";
+import { CERT_MANAGER_CHART } from "../infra/kubernetes/certManagerPlan";
+import { CHART_VERSIONS } from "../infra/monitoring/chartVersions";
 import { DEPLOYED } from "../infra/monitoring/helmValues";
 import { npmRun } from "./cli";
 import { run, tool, type ToolName } from "./tools";
@@ -52,6 +55,54 @@ describe("tools/go.mod", () => {
   it("maps Prometheus releases to its Go module versions", () => {
     expect(prometheusModuleVersion("3.15.0")).toBe("v0.315.0");
     expect(prometheusModuleVersion("3.5.1")).toBe("v0.305.1");
+  });
+});
+
+describe("tools/kube (the API server suite's kube-apiserver, etcd and CRDs)", () => {
+  const gomod = fs.readFileSync(path.join(ROOT, "tools", "kube", "go.mod"), "utf8");
+  const prod = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+    config: Record<string, { kubernetesVersion?: string }>;
+  };
+  const aksMinor = String(prod.config["monitoring-platform:aks"]?.kubernetesVersion);
+
+  it("builds the Kubernetes release of prod's AKS version (aks.kubernetesVersion)", () => {
+    const k8s = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)(?:\s*\/\/.*)?$/m.exec(gomod)?.[1];
+    expect(k8s, "tools/kube/go.mod requires k8s.io/kubernetes").toBeDefined();
+    expect(k8s!.replace(/^v(\d+\.\d+)\..*$/, "$1")).toBe(aksMinor);
+  });
+
+  it("pins every k8s.io staging module to that same release (v0.<minor>.<patch>)", () => {
+    const k8s = /^\s*k8s\.io\/kubernetes v1\.(\d+\.\d+)(?:\s*\/\/.*)?$/m.exec(gomod)![1];
+    const replaces = [...gomod.matchAll(/^\s*(k8s\.io\/\S+) => (k8s\.io\/\S+) (v\S+)$/gm)];
+    expect(replaces.length).toBeGreaterThan(20);
+    for (const [, from, to, v] of replaces) {
+      expect(to, from).toBe(from);
+      expect(v, from).toBe(`v0.${k8s}`);
+    }
+  });
+
+  it("declares the two servers as tools", () => {
+    expect(gomod).toMatch(/^\tk8s\.io\/kubernetes\/cmd\/kube-apiserver$/m);
+    expect(gomod).toMatch(/^\tgo\.etcd\.io\/etcd\/server\/v3$/m);
+  });
+
+  it("takes the CRDs from the operator and cert-manager versions the stacks deploy", () => {
+    const crds = new Map(
+      fs
+        .readFileSync(path.join(ROOT, "tools", "kube", "crds.txt"), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() && !l.startsWith("#"))
+        .map((l) => l.trim().split(/\s+/) as [string, string, string, string])
+        .map(([name, module, version]) => [name, { module, version }]),
+    );
+    expect(crds.get("prometheus-operator")?.version).toBe(CHART_VERSIONS.kubePrometheusStack.operatorVersion);
+    expect(crds.get("cert-manager")?.version).toBe(CERT_MANAGER_CHART.version);
+    expect([...crds.keys()].sort()).toEqual([
+      "cert-manager",
+      "cilium",
+      "prometheus-operator",
+      "secrets-store-csi",
+    ]);
   });
 });
 
@@ -111,7 +162,7 @@ describe("npm run tools", () => {
     const r = await npmRun("tools", ["promtol"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      "tools.sh: unknown tool 'promtol' (known: promtool amtool actionlint prometheus alertmanager sloth)",
+      "tools.sh: unknown tool 'promtol' (known: promtool amtool actionlint prometheus alertmanager sloth kube-apiserver etcd crds)",
     );
   });
 });

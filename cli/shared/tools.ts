@@ -18,12 +18,21 @@ export const TOOL_NAMES = [
   "alertmanager",
   "actionlint",
   "sloth",
+  "kube-apiserver",
+  "etcd",
+  "crds",
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
-/** The `npm run tools` arguments that build a tool (sloth is not built by default: only the bench needs it). */
+/**
+ * The `npm run tools` arguments that build a tool: sloth (only the bench needs it) and the API server suite's
+ * kube-apiserver, etcd and CRDs (`npm run test:apiserver`) are not built by default.
+ */
 function buildCommand(name: ToolName): string {
-  return name === "sloth" ? "npm run tools -- sloth" : "npm run tools";
+  if (name === "sloth") return "npm run tools -- sloth";
+  if (name === "kube-apiserver" || name === "etcd" || name === "crds")
+    return "npm run tools -- kube-apiserver etcd crds";
+  return "npm run tools";
 }
 
 /**
@@ -36,7 +45,7 @@ export function tool(name: ToolName, binDir: string = BIN_DIR): string {
     fs.accessSync(file, fs.constants.X_OK);
   } catch {
     throw new Error(
-      `${file} is missing: run \`${buildCommand(name)}\` (builds the tools pinned in tools/go.mod into .bin/; needs Go)`,
+      `${file} is missing: run \`${buildCommand(name)}\` (builds the tools pinned under tools/ into .bin/; needs Go)`,
     );
   }
   return file;
