@@ -5,7 +5,8 @@
  *                    Kubernetes provider), container registry (AcrPull for the nodes, allowed-images policy),
  *                    Key Vault (private endpoint, deployer data-plane role).
  *   3. secrets     — generated passwords and stack secrets into Key Vault; workload identities to read them.
- *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing.
+ *   4. monitoring  — kube-prometheus-stack, our rules, dashboards and Alertmanager routing; remote write to
+ *                    an Azure Monitor workspace (metrics that outlive the cluster).
  *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.
  *   6. apps        — agent-api as a blue-green service (flip `app.activeColor` to switch), its public
  *                    ingress with a cert-manager certificate (ACME DNS-01 in Azure DNS).
@@ -28,6 +29,7 @@ import { ROLES } from "./azure/aksPlan";
 import { WorkloadIdentity } from "./azure/workloadIdentity";
 import { VAULT_SECRETS } from "./azure/secrets";
 import { MonitoringStack } from "./monitoring/monitoringStack";
+import { PrometheusRemoteWrite } from "./monitoring/remoteWrite";
 import { SELECTOR_LABELS } from "./monitoring/helmValues";
 import { Postgres } from "./data/postgres";
 import { Redis } from "./data/redis";
@@ -200,6 +202,18 @@ const monitoringIdentity = new WorkloadIdentity("monitoring-identity", {
 });
 
 // 4. monitoring
+// Metrics that outlive the cluster (`monitoring.remoteWrite`): Prometheus remote-writes, as its own workload
+// identity with only "Monitoring Metrics Publisher" on the ingestion rule, to an Azure Monitor workspace.
+const remoteWrite = cfg.monitoring.remoteWrite.enabled
+  ? new PrometheusRemoteWrite("remote-write", {
+      ...common,
+      resourceGroupName,
+      monitoring: cfg.monitoring,
+      oidcIssuerUrl: aks.oidcIssuerUrl,
+      subscriptionId: client.subscriptionId,
+      protect: cfg.protect,
+    })
+  : undefined;
 const monitoring = new MonitoringStack("monitoring", {
   monitoring: cfg.monitoring,
   zoneRedundant: cfg.zoneRedundant,
@@ -216,6 +230,7 @@ const monitoring = new MonitoringStack("monitoring", {
   // depending on it: cert-manager's ingress-shim creates the Certificate once the issuer exists and retries
   // until then (https://cert-manager.io/docs/usage/ingress/).
   clusterIssuer: CLUSTER_ISSUER,
+  remoteWrite: remoteWrite && { url: remoteWrite.url, clientId: remoteWrite.clientId },
 });
 
 // 5. data
@@ -388,6 +403,10 @@ export const vaultUri = vault.vaultUri;
 export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const monitoringIdentityClientId = monitoringIdentity.clientId;
 export const grafanaUrl = cfg.monitoring.grafana.url;
+// The Azure Monitor workspace Prometheus remote-writes to, and its PromQL endpoint (a second Grafana data
+// source that survives the cluster); undefined without `monitoring.remoteWrite.enabled`.
+export const metricsWorkspaceId = remoteWrite?.workspaceId;
+export const metricsQueryEndpoint = remoteWrite?.queryEndpoint;
 export const monitoringNamespace = monitoring.namespace;
 export const postgresFqdn = postgres.fqdn;
 export const redisHostName = redis.hostName;

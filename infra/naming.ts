@@ -9,7 +9,22 @@ export const WORKLOAD = "agents";
 
 /** Azure resource-type abbreviations (Microsoft Cloud Adoption Framework). */
 export type AzureKind =
-  "rg" | "vnet" | "snet" | "log" | "aks" | "kv" | "id" | "psql" | "redis" | "pe" | "nsg" | "pip" | "ng";
+  | "rg"
+  | "vnet"
+  | "snet"
+  | "log"
+  | "aks"
+  | "kv"
+  | "id"
+  | "psql"
+  | "redis"
+  | "pe"
+  | "nsg"
+  | "pip"
+  | "ng"
+  | "amw"
+  | "dce"
+  | "dcr";
 
 /** Lower-cased stack name safe for every Azure name we build. */
 export function stackSlug(stack: string): string {

@@ -127,6 +127,16 @@ const aksDiag = res("azure-native:monitor:DiagnosticSetting", "aks-diagnostics",
     (category) => ({ category, enabled: true }),
   ),
 });
+const metricsRule = res("azure-native:monitor:DataCollectionRule", "metrics-rule", {
+  destinations: { monitoringAccounts: [{ accountResourceId: "(known after apply)", name: "workspace" }] },
+});
+const metricsPublisher = res("azure-native:authorization:RoleAssignment", "prometheus-publisher", {
+  roleDefinitionId:
+    "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb",
+});
+const promRelease = res("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack", {
+  values: { prometheus: { prometheusSpec: { remoteWrite: [{ url: "(known after apply)" }] } } },
+});
 const imageDeny = res("azure-native:authorization:PolicyAssignment", "image-deny", {
   policyDefinitionId:
     "/providers/Microsoft.Authorization/policyDefinitions/febd0533-8e55-448f-b837-bd0e06f16469",
@@ -165,6 +175,10 @@ function goodStack(): PolicyResource[] {
     diag("redis-logs", { logs: [{ category: "ConnectionEvents", enabled: true }] }),
     deployment(pod()),
     service({ type: "ClusterIP" }),
+    res("azure-native:monitor:AzureMonitorWorkspace", "metrics-workspace", {}, true),
+    metricsRule,
+    metricsPublisher,
+    promRelease,
   ];
 }
 
@@ -486,6 +500,27 @@ const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][]
     (rs) =>
       rs.map((r) => (r.type === "azure-native:redisenterprise:Database" ? { ...r, protect: false } : r)),
     "redis-db: stateful resource in prod without protect",
+  ],
+  [
+    "stateful-protected-prod",
+    (rs) =>
+      rs.map((r) => (r.type === "azure-native:monitor:AzureMonitorWorkspace" ? { ...r, protect: false } : r)),
+    "metrics-workspace: stateful resource in prod without protect",
+  ],
+  [
+    "prometheus-remote-write-prod",
+    replacing(promRelease, { values: { prometheus: { prometheusSpec: {} } } }),
+    "no Helm release with prometheus.prometheusSpec.remoteWrite (set monitoring.remoteWrite.enabled)",
+  ],
+  [
+    "prometheus-remote-write-prod",
+    (rs) => rs.filter((r) => r !== metricsRule),
+    "no azure-native:monitor:DataCollectionRule with a monitoringAccounts destination",
+  ],
+  [
+    "prometheus-remote-write-prod",
+    (rs) => rs.filter((r) => r !== metricsPublisher),
+    "Monitoring Metrics Publisher (3913510d-42f4-4e42-8a64-420c390055eb)",
   ],
 ];
 

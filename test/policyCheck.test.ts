@@ -159,6 +159,13 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
       ),
   ],
   [
+    "prometheus-remote-write-prod",
+    `${CLUSTER} aks-cluster`,
+    (d) =>
+      delete inputs(one(d, "kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack")).values
+        .prometheus.prometheusSpec.remoteWrite,
+  ],
+  [
     "keyvault-rbac",
     `${VAULT} vault-vault`,
     (d) => (inputs(one(d, VAULT)).properties.enableRbacAuthorization = false),

@@ -91,7 +91,7 @@ describe("prod stack: AKS baseline", () => {
   });
 
   it("sends Container Insights to the workspace through a data collection rule on the cluster", () => {
-    const dcr = run.one("azure-native:monitor:DataCollectionRule");
+    const dcr = run.one("azure-native:monitor:DataCollectionRule", "aks-container-insights");
     const i = run.inputsOf(dcr);
     expect(i.dataSources.extensions[0].extensionName).toBe("ContainerInsights");
     expect(i.destinations.logAnalytics[0].workspaceResourceId).toContain("log-agents-prod");

@@ -178,6 +178,41 @@ function computedState(
           `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Cache/redisEnterprise/${String(inputs.clusterName)}/databases/${azName}`,
         ),
       };
+    // What Azure Monitor computes: the workspace's PromQL endpoint, the endpoint's ingestion host, the
+    // rule's immutable id (the remote-write URL is built from the last two).
+    case "azure-native:monitor:AzureMonitorWorkspace":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Monitor/accounts/${azName}`,
+        ),
+        metrics: {
+          internalId: u(`mac_${hash12(name)}`),
+          prometheusQueryEndpoint: u(
+            `https://${azName}-${hash12(name).slice(0, 4)}.${String(inputs.location)}.prometheus.monitor.azure.com`,
+          ),
+        },
+      };
+    case "azure-native:monitor:DataCollectionEndpoint":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Insights/dataCollectionEndpoints/${azName}`,
+        ),
+        metricsIngestion: {
+          endpoint: u(
+            `https://${azName}-${hash12(name).slice(0, 4)}.${String(inputs.location)}-1.metrics.ingest.monitor.azure.com`,
+          ),
+        },
+      };
+    case "azure-native:monitor:DataCollectionRule":
+      return {
+        name: azName,
+        id: u(
+          `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/Microsoft.Insights/dataCollectionRules/${azName}`,
+        ),
+        immutableId: u(`dcr-${hash12(name)}${hash12(azName)}`),
+      };
     case "random:index/randomPassword:RandomPassword":
       // A recognisable fake: the secret-leak tests search every output file for it.
       return { result: `MockPw-${name}-9Zq!x7Lk` };

@@ -73,6 +73,29 @@ export const monitoringSchema = z.strictObject({
     start: hhmm,
     end: hhmm,
   }),
+  /**
+   * Prometheus remote-writes to an Azure Monitor workspace (managed Prometheus), so metrics and queries
+   * outlive the cluster: docs/remote-write.md. `workspaceId`: an existing workspace (one for many
+   * clusters, or the one a rebuilt cluster reconnects to) in `location`; without it the stack creates
+   * `amw-agents-<stack>` in its own resource group.
+   */
+  remoteWrite: z
+    .strictObject({
+      enabled: z.boolean(),
+      workspaceId: z
+        .string()
+        .regex(
+          /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Monitor\/accounts\/[^/]+$/i,
+          {
+            message:
+              "must be an Azure Monitor workspace resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Monitor/accounts/<name>",
+          },
+        )
+        .optional(),
+      /** Region of the workspace and of the ingestion endpoint and rule made for it (default: the stack's). */
+      location: z.string().min(1).optional(),
+    })
+    .default({ enabled: false }),
   slackChannels: z.strictObject({
     critical: z.string().regex(/^#[-a-z0-9_]+$/, { message: "must be a Slack channel such as #incidents" }),
     warning: z.string().regex(/^#[-a-z0-9_]+$/, { message: "must be a Slack channel such as #on-call" }),
@@ -120,6 +143,16 @@ export function quantityBytes(q: string): number | undefined {
 }
 
 export function checkMonitoring(m: MonitoringConfig, issue: Issue): void {
+  // Azure Monitor requires the data collection endpoint and rule in the workspace's region, which the
+  // program cannot read from an id before the workspace is looked up.
+  if (m.remoteWrite.workspaceId && !m.remoteWrite.location) {
+    issue(
+      ["monitoring", "remoteWrite", "location"],
+      `is required with monitoring.remoteWrite.workspaceId (${m.remoteWrite.workspaceId}): the ingestion ` +
+        "endpoint and rule are created in the workspace's region. Fix: " +
+        `pulumi config set --path '${PROJECT}:monitoring.remoteWrite.location' <the workspace's region, e.g. westeurope>`,
+    );
+  }
   const limit = prometheusSizeBytes(m.prometheus.retentionSize);
   const volume = quantityBytes(m.prometheus.storageSize);
   if (limit !== undefined && volume !== undefined && limit > volume * MAX_RETENTION_SHARE) {

@@ -1,6 +1,7 @@
 /**
  * Pure: the kube-prometheus-stack release (pinned chart) and its values, computed from stack config.
  */
+import { remoteWriteSpec } from "./remoteWritePlan";
 import type { MonitoringConfig } from "./config";
 import { VAULT_SECRETS } from "../azure/secrets";
 import { CHART_VERSIONS as chartVersions } from "./chartVersions";
@@ -93,6 +94,8 @@ export interface HelmValuesInput {
   tenantId: string;
   /** cert-manager ClusterIssuer that issues Grafana's certificate. */
   clusterIssuer: string;
+  /** Remote write to the Azure Monitor workspace (`monitoring.remoteWrite`), as Prometheus' own identity. */
+  remoteWrite?: { url: string; clientId: string };
 }
 
 const csiVolume = {
@@ -282,7 +285,19 @@ function prometheusValues(i: HelmValuesInput): Record<string, unknown> {
       sessionAffinity: "ClientIP",
       sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
     },
+    // Remote write authenticates as Prometheus' own workload identity (only "Monitoring Metrics
+    // Publisher" on the ingestion rule): the chart's service account (values.yaml prometheus.serviceAccount)
+    // names it, the pod label lets the workload identity webhook project its token.
+    ...(i.remoteWrite
+      ? { serviceAccount: { annotations: { "azure.workload.identity/client-id": i.remoteWrite.clientId } } }
+      : {}),
     prometheusSpec: {
+      ...(i.remoteWrite
+        ? {
+            podMetadata: { labels: workloadIdentityLabel },
+            remoteWrite: remoteWriteSpec({ ...i.remoteWrite, tenantId: i.tenantId }),
+          }
+        : {}),
       replicas: m.prometheus.replicas,
       retention: m.prometheus.retention,
       // At most 85 % of the volume (enforced in infra/config.ts): compaction and the WAL need room.

@@ -39,6 +39,8 @@ export interface MonitoringStackArgs {
   probeService: string;
   /** cert-manager ClusterIssuer that issues Grafana's TLS certificate (annotation on its Ingress). */
   clusterIssuer: pulumi.Input<string>;
+  /** Remote write (`monitoring.remoteWrite.enabled`): the ingestion URL and Prometheus' identity. */
+  remoteWrite?: { url: pulumi.Input<string>; clientId: pulumi.Input<string> };
 }
 
 /**
@@ -208,8 +210,14 @@ export class MonitoringStack extends pulumi.ComponentResource {
     releaseOpts: K8sOpts,
   ): k8s.helm.v3.Release {
     const values = pulumi
-      .all([args.clusterName, args.workloadIdentityClientId, args.tenantId, args.clusterIssuer])
-      .apply(([cluster, clientId, tenantId, clusterIssuer]) =>
+      .all([
+        args.clusterName,
+        args.workloadIdentityClientId,
+        args.tenantId,
+        args.clusterIssuer,
+        args.remoteWrite ? pulumi.all([args.remoteWrite.url, args.remoteWrite.clientId]) : undefined,
+      ])
+      .apply(([cluster, clientId, tenantId, clusterIssuer, remoteWrite]) =>
         helmValues({
           monitoring: args.monitoring,
           zoneRedundant: args.zoneRedundant,
@@ -219,6 +227,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
           environment: args.environment,
           tenantId,
           clusterIssuer,
+          remoteWrite: remoteWrite ? { url: remoteWrite[0], clientId: remoteWrite[1] } : undefined,
         }),
       );
     return new k8s.helm.v3.Release(

@@ -23,6 +23,9 @@ export const T = {
   workspace: "azure-native:operationalinsights:Workspace",
   resourceGroup: "azure-native:resources:ResourceGroup",
   policyAssignment: "azure-native:authorization:PolicyAssignment",
+  metricsWorkspace: "azure-native:monitor:AzureMonitorWorkspace",
+  dataCollectionRule: "azure-native:monitor:DataCollectionRule",
+  helmRelease: "kubernetes:helm.sh/v3:Release",
 } as const;
 
 const isProd = (r: PolicyResource) => environmentOf(r) === "prod";

@@ -183,6 +183,7 @@ export const STATEFUL_TYPES = [
   T.redisDatabase,
   T.workspace,
   T.registry,
+  T.metricsWorkspace,
 ] as const;
 
 export const statefulProtectedProd: StackPolicy = {
@@ -260,6 +261,38 @@ export const aksAllowedImages: StackPolicy = {
   },
 };
 
+/** Monitoring Metrics Publisher (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
+export const METRICS_PUBLISHER_ROLE = "3913510d-42f4-4e42-8a64-420c390055eb";
+
+export const prometheusRemoteWriteProd: StackPolicy = {
+  kind: "stack",
+  name: "prometheus-remote-write-prod",
+  description:
+    "In prod, Prometheus remote-writes to an Azure Monitor workspace: a data collection rule into one, Monitoring Metrics Publisher granted, remoteWrite in the chart values.",
+  // docs/remote-write.md: prod's metrics and the queries on them must outlive the cluster (issue 16).
+  check: (rs) => {
+    if (stackEnvironment(rs) !== "prod") return [];
+    const missing: string[] = [];
+    const intoWorkspace = ofType(rs, T.dataCollectionRule).filter(
+      (r) => arr(peek(() => obj(r.props.destinations).monitoringAccounts)).length > 0,
+    );
+    if (!intoWorkspace.length)
+      missing.push(`no ${T.dataCollectionRule} with a monitoringAccounts destination`);
+    const publishers = ofType(rs, T.roleAssignment).filter((a) =>
+      String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${METRICS_PUBLISHER_ROLE}`),
+    );
+    if (!publishers.length)
+      missing.push(`no ${T.roleAssignment} of Monitoring Metrics Publisher (${METRICS_PUBLISHER_ROLE})`);
+    const writing = ofType(rs, T.helmRelease).filter(
+      (r) => arr(peek(() => obj(obj(obj(r.props.values).prometheus).prometheusSpec).remoteWrite)).length > 0,
+    );
+    if (!writing.length) missing.push("no Helm release with prometheus.prometheusSpec.remoteWrite");
+    return missing.length
+      ? againstEachCluster(rs, `${missing.join("; ")} (set monitoring.remoteWrite.enabled)`)
+      : [];
+  },
+};
+
 export const stackPolicies: StackPolicy[] = [
   aksUserPoolSeparate,
   acrPullAssigned,
@@ -269,4 +302,5 @@ export const stackPolicies: StackPolicy[] = [
   statefulProtectedProd,
   aksControlPlaneLogs,
   aksAllowedImages,
+  prometheusRemoteWriteProd,
 ];

@@ -1,0 +1,68 @@
+/**
+ * Prometheus remote write to an Azure Monitor workspace (`monitoring.remoteWrite`, docs/remote-write.md):
+ * the workspace with its ingestion endpoint and rule, and Prometheus' own workload identity with only
+ * "Monitoring Metrics Publisher" on that rule. MonitoringStack gets the URL and the client id.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MetricsWorkspace } from "../azure/metricsWorkspace";
+import { WorkloadIdentity } from "../azure/workloadIdentity";
+import type { MonitoringConfig } from "./config";
+import { MONITORING_METRICS_PUBLISHER, PROMETHEUS_SERVICE_ACCOUNT } from "./remoteWritePlan";
+
+export interface PrometheusRemoteWriteArgs {
+  resourceGroupName: pulumi.Input<string>;
+  location: string;
+  stack: string;
+  tags: Record<string, string>;
+  monitoring: MonitoringConfig;
+  oidcIssuerUrl: pulumi.Input<string>;
+  subscriptionId: pulumi.Input<string>;
+  protect: boolean;
+}
+
+export class PrometheusRemoteWrite extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+  public readonly clientId: pulumi.Output<string>;
+  public readonly workspaceId: pulumi.Output<string>;
+  public readonly queryEndpoint: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: PrometheusRemoteWriteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring-platform:monitoring:PrometheusRemoteWrite", name, {}, opts);
+    const rw = args.monitoring.remoteWrite;
+    const metrics = new MetricsWorkspace(
+      "metrics",
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: rw.location ?? args.location,
+        stack: args.stack,
+        existingWorkspaceId: rw.workspaceId,
+        tags: args.tags,
+        protect: args.protect,
+      },
+      { parent: this },
+    );
+    const identity = new WorkloadIdentity(
+      "prometheus-identity",
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        stack: args.stack,
+        tags: args.tags,
+        role: "prometheus",
+        oidcIssuerUrl: args.oidcIssuerUrl,
+        serviceAccounts: [{ namespace: args.monitoring.namespace, name: PROMETHEUS_SERVICE_ACCOUNT }],
+        secrets: {},
+        roles: {
+          metricsPublisher: { roleDefinitionGuid: MONITORING_METRICS_PUBLISHER, scope: metrics.ruleId },
+        },
+        subscriptionId: args.subscriptionId,
+      },
+      { parent: this },
+    );
+    this.url = metrics.remoteWriteUrl;
+    this.clientId = identity.clientId;
+    this.workspaceId = metrics.workspaceId;
+    this.queryEndpoint = metrics.queryEndpoint;
+    this.registerOutputs({ workspaceId: this.workspaceId });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Pure decisions for Prometheus remote write to an Azure Monitor workspace (managed Prometheus): names, the
+ * ingestion rule's shape, the remote-write URL and the Prometheus CR's remoteWrite entry.
+ *
+ * The documented path (learn.microsoft.com/azure/azure-monitor/containers/prometheus-remote-write-azure-
+ * workload-identity): a data collection rule routes the `Microsoft-PrometheusMetrics` stream into the
+ * workspace, Prometheus posts to that rule's ingestion URL, authenticated as an Entra identity that has
+ * "Monitoring Metrics Publisher" on the rule. We create the endpoint and the rule ourselves (the same
+ * shape `az aks` creates for managed Prometheus: a prometheusForwarder data source, a monitoringAccounts
+ * destination) rather than read the workspace's default ones, whose endpoint and immutable id a program
+ * can only look up after the workspace exists. Prometheus authenticates with its own workload identity
+ * (prometheus-operator RemoteWriteSpec azureAd.workloadIdentity, Prometheus >= 3.7; we run 3.15).
+ */
+import { azureName } from "../naming";
+
+/** Built-in role "Monitoring Metrics Publisher" (learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
+export const MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb";
+
+/** The ingestion API version of the metrics ingestion endpoint (the remote-write docs' URL). */
+export const INGESTION_API_VERSION = "2023-04-24";
+
+/** The stream Prometheus metrics arrive on. */
+export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
+
+/** The chart's Prometheus service account (`<fullname>-prometheus`, serviceAccount.create default true). */
+export const PROMETHEUS_SERVICE_ACCOUNT = "kube-prometheus-stack-prometheus";
+
+export function remoteWriteNames(stack: string) {
+  return {
+    workspace: azureName("amw", stack),
+    endpoint: azureName("dce", stack, "prom"),
+    rule: azureName("dcr", stack, "prom"),
+  };
+}
+
+/** The rule: Prometheus metrics from remote write into the workspace (its id a string or an Output). */
+export function ingestionRule<Id>(workspaceId: Id) {
+  const destination = "workspace";
+  return {
+    dataSources: {
+      prometheusForwarder: [
+        { name: "PrometheusDataSource", streams: [PROMETHEUS_STREAM], labelIncludeFilter: {} },
+      ],
+    },
+    destinations: { monitoringAccounts: [{ accountResourceId: workspaceId, name: destination }] },
+    dataFlows: [{ streams: [PROMETHEUS_STREAM], destinations: [destination] }],
+  };
+}
+
+/** `<metrics ingestion endpoint>/dataCollectionRules/<immutable id>/streams/…/api/v1/write?api-version=…`. */
+export function remoteWriteUrl(metricsIngestionEndpoint: string, ruleImmutableId: string): string {
+  const base = metricsIngestionEndpoint.replace(/\/+$/, "");
+  return `${base}/dataCollectionRules/${ruleImmutableId}/streams/${PROMETHEUS_STREAM}/api/v1/write?api-version=${INGESTION_API_VERSION}`;
+}
+
+/**
+ * The Prometheus CR's remoteWrite entry, queue settings at Prometheus' defaults. Remote write reads the
+ * WAL, which keeps about 2 hours of samples for an endpoint that is down (prometheus.io "Remote write
+ * tuning"); PrometheusRemoteWriteBehind warns long before.
+ */
+export function remoteWriteSpec(i: { url: string; clientId: string; tenantId: string }) {
+  return [
+    {
+      url: i.url,
+      azureAd: { cloud: "AzurePublic", workloadIdentity: { clientId: i.clientId, tenantId: i.tenantId } },
+    },
+  ];
+}
