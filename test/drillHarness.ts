@@ -425,3 +425,21 @@ export interface AmAlert {
   labels: Record<string, string>;
   status: { state: string; inhibitedBy: string[]; silencedBy: string[] };
 }
+
+/** Stops every process started here, closes the servers, removes the temp dir (`tmp()`, read when called). */
+export async function stopAll(servers: http.Server[], tmp: () => string): Promise<void> {
+  await Promise.all(procs.map(stop));
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  if (tmp()) fs.rmSync(tmp(), { recursive: true, force: true });
+}
+
+/** Prints a drill's measured timings, one per line, under `title` (nothing if none was measured). */
+export function logTimings(title: string, timings: Record<string, string>): void {
+  if (!Object.keys(timings).length) return;
+  console.log(
+    `${title}:\n${Object.entries(timings)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join("\n")}`,
+  );
+}

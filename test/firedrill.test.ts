@@ -30,13 +30,14 @@ import {
   drillConfig,
   freePort,
   getJson,
+  logTimings,
   listen,
   outageSources,
   procs,
   prometheusConfig,
   sleep,
   start,
-  stop,
+  stopAll,
   waitFor,
   waitReady,
   writeRuleFiles,
@@ -72,10 +73,7 @@ describe("fire drill", () => {
   async function cleanup(): Promise<void> {
     if (cleanedUp) return;
     cleanedUp = true;
-    await Promise.all(procs.map(stop));
-    for (const s of servers) s.closeAllConnections();
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await stopAll(servers, () => tmp);
   }
 
   beforeAll(async () => {
@@ -147,14 +145,7 @@ describe("fire drill", () => {
 
   afterAll(async () => {
     await cleanup();
-    if (Object.keys(timings).length) {
-      console.log(
-        "fire drill timings:\n" +
-          Object.entries(timings)
-            .map(([k, v]) => `  ${k}: ${v}`)
-            .join("\n"),
-      );
-    }
+    logTimings("fire drill timings", timings);
   }, 30_000);
 
   /** Posts alerts through the v2 API, as Prometheus does. */

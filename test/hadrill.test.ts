@@ -31,13 +31,14 @@ import {
   drillConfig,
   freePort,
   getJson,
+  logTimings,
   listen,
   outageSources,
-  procs,
   prometheusConfig,
   sleep,
   start,
   stop,
+  stopAll,
   waitFor,
   waitReady,
   writeRuleFiles,
@@ -116,10 +117,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
   async function cleanup(): Promise<void> {
     if (cleanedUp) return;
     cleanedUp = true;
-    await Promise.all(procs.map(stop));
-    for (const s of servers) s.closeAllConnections();
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await stopAll(servers, () => tmp);
   }
 
   /** The operator's peer flags on loopback; `alone`: no peers and a cluster port nobody knows (the split). */
@@ -241,14 +239,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
 
   afterAll(async () => {
     await cleanup();
-    if (Object.keys(timings).length) {
-      console.log(
-        "HA drill timings:\n" +
-          Object.entries(timings)
-            .map(([k, v]) => `  ${k}: ${v}`)
-            .join("\n"),
-      );
-    }
+    logTimings("HA drill timings", timings);
   }, 60_000);
 
   interface AmStatus {

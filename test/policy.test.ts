@@ -130,10 +130,14 @@ const aksDiag = res("azure-native:monitor:DiagnosticSetting", "aks-diagnostics",
 const metricsRule = res("azure-native:monitor:DataCollectionRule", "metrics-rule", {
   destinations: { monitoringAccounts: [{ accountResourceId: "(known after apply)", name: "workspace" }] },
 });
-const metricsPublisher = res("azure-native:authorization:RoleAssignment", "prometheus-publisher", {
-  roleDefinitionId:
-    "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb",
-});
+const metricsPublisher = res(
+  "azure-native:authorization:RoleAssignment",
+  "prometheus-identity-role-metricsPublisher",
+  {
+    roleDefinitionId:
+      "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb",
+  },
+);
 const promRelease = res("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack", {
   values: { prometheus: { prometheusSpec: { remoteWrite: [{ url: "(known after apply)" }] } } },
 });
@@ -520,7 +524,13 @@ const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][]
   [
     "prometheus-remote-write-prod",
     (rs) => rs.filter((r) => r !== metricsPublisher),
-    "Monitoring Metrics Publisher (3913510d-42f4-4e42-8a64-420c390055eb)",
+    "Monitoring Metrics Publisher (3913510d-42f4-4e42-8a64-420c390055eb) for prometheus-identity",
+  ],
+  [
+    // The same role held by something else (another assignment's name) does not count.
+    "prometheus-remote-write-prod",
+    (rs) => rs.map((r) => (r === metricsPublisher ? { ...r, name: "app-insights-publisher" } : r)),
+    "Monitoring Metrics Publisher (3913510d-42f4-4e42-8a64-420c390055eb) for prometheus-identity",
   ],
 ];
 

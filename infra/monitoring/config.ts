@@ -145,7 +145,7 @@ export function quantityBytes(q: string): number | undefined {
 export function checkMonitoring(m: MonitoringConfig, issue: Issue): void {
   // Azure Monitor requires the data collection endpoint and rule in the workspace's region, which the
   // program cannot read from an id before the workspace is looked up.
-  if (m.remoteWrite.workspaceId && !m.remoteWrite.location) {
+  if (m.remoteWrite.enabled && m.remoteWrite.workspaceId && !m.remoteWrite.location) {
     issue(
       ["monitoring", "remoteWrite", "location"],
       `is required with monitoring.remoteWrite.workspaceId (${m.remoteWrite.workspaceId}): the ingestion ` +

@@ -2,14 +2,17 @@
  * Pure decisions for Prometheus remote write to an Azure Monitor workspace (managed Prometheus): names, the
  * ingestion rule's shape, the remote-write URL and the Prometheus CR's remoteWrite entry.
  *
- * The documented path (learn.microsoft.com/azure/azure-monitor/containers/prometheus-remote-write-azure-
- * workload-identity): a data collection rule routes the `Microsoft-PrometheusMetrics` stream into the
- * workspace, Prometheus posts to that rule's ingestion URL, authenticated as an Entra identity that has
- * "Monitoring Metrics Publisher" on the rule. We create the endpoint and the rule ourselves (the same
- * shape `az aks` creates for managed Prometheus: a prometheusForwarder data source, a monitoringAccounts
- * destination) rather than read the workspace's default ones, whose endpoint and immutable id a program
- * can only look up after the workspace exists. Prometheus authenticates with its own workload identity
- * (prometheus-operator RemoteWriteSpec azureAd.workloadIdentity, Prometheus >= 3.7; we run 3.15).
+ * The documented path (learn.microsoft.com/azure/azure-monitor/metrics/prometheus-remote-write, "Workload
+ * identity" and "Prometheus Operator"): a data collection rule routes the `Microsoft-PrometheusMetrics`
+ * stream into the workspace, Prometheus posts to that rule's ingestion URL as an Entra identity holding
+ * "Monitoring Metrics Publisher" on the rule, configured by `azureAd.workloadIdentity` in the Prometheus CR
+ * (prometheus-operator promcfg.go emits it for Prometheus >= 3.7; we run 3.15) and the workload identity pod
+ * label. Each stack makes its own endpoint and rule (the same page's "Data dropped in high volume
+ * environments" endorses custom ones) rather than the workspace's default pair: the publisher role is then
+ * scoped to one cluster's rule, a cluster removed never touches another's ingestion, and the per-rule
+ * ingestion limits are not shared. The shape is the rule AKS creates for managed Prometheus
+ * (Azure/prometheus-collector FullAzureMonitorMetricsProfile: prometheusForwarder, monitoringAccounts, a Linux
+ * endpoint), in the workspace's region.
  */
 import { azureName } from "../naming";
 

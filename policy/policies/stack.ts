@@ -278,11 +278,17 @@ export const prometheusRemoteWriteProd: StackPolicy = {
     );
     if (!intoWorkspace.length)
       missing.push(`no ${T.dataCollectionRule} with a monitoringAccounts destination`);
-    const publishers = ofType(rs, T.roleAssignment).filter((a) =>
-      String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${METRICS_PUBLISHER_ROLE}`),
+    // The assignment made for Prometheus' own identity (infra/monitoring/remoteWrite.ts), by its resource
+    // name: its scope (the rule's id) is not known at preview. Any other publisher role does not count.
+    const publishers = ofType(rs, T.roleAssignment).filter(
+      (a) =>
+        a.name.startsWith("prometheus-identity") &&
+        String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${METRICS_PUBLISHER_ROLE}`),
     );
     if (!publishers.length)
-      missing.push(`no ${T.roleAssignment} of Monitoring Metrics Publisher (${METRICS_PUBLISHER_ROLE})`);
+      missing.push(
+        `no ${T.roleAssignment} of Monitoring Metrics Publisher (${METRICS_PUBLISHER_ROLE}) for prometheus-identity`,
+      );
     const writing = ofType(rs, T.helmRelease).filter(
       (r) => arr(peek(() => obj(obj(obj(r.props.values).prometheus).prometheusSpec).remoteWrite)).length > 0,
     );
