@@ -11,8 +11,9 @@
 // PodSecurity enforces on Pods and only warns on their controllers. Then broken copies must be refused,
 // naming the object.
 //
-// What this cannot show, said where it matters below: admission webhooks (cert-manager's, the operator's)
-// do not run here, so what only they refuse is accepted; and the charts' own objects (the Prometheus and
+// What this cannot show: admission webhooks (cert-manager's, the operator's) do not run here, so what only
+// they refuse is accepted (a bad Certificate issuer kind is refused by the render's own
+// ValidatingAdmissionPolicy, which the API server evaluates itself); and the charts' own objects (the Prometheus and
 // Alertmanager CRs, the chart Deployments) are not in the offline render, whose Helm releases are chart and
 // values: test/haValues.test.ts and the values-key checks cover those values instead.
 import { spawn } from "child_process";
@@ -493,19 +494,39 @@ describe("every object of both renders through a real kube-apiserver", () => {
     expect(refusal(r)).toMatch(/exactly one of tpp, cloud, or ngts must be configured/);
   });
 
-  it("accepts a Certificate with a bad issuer kind: only cert-manager's webhook refuses it, and none runs here", async () => {
-    // The CRD types issuerRef.kind as any string; cert-manager's validating webhook checks it. This test
-    // fails the day the CRD itself starts refusing it, so the sentence above stays true.
-    const r = await apply({
+  it("refuses a Certificate with a bad issuer kind, by the render's ValidatingAdmissionPolicy, and admits good ones", async () => {
+    // The CRD types issuerRef.kind as any string and cert-manager's webhook (not run here) checks it; the
+    // render's admission policy makes the API server itself refuse it. Installed for real, as deployed.
+    for (const kind of ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]) {
+      const found = renderObjects("prod").find((o) => o.obj.kind === kind);
+      expect(found, `the prod render has a ${kind}`).toBeDefined();
+      const r = await apply(found!.obj, true);
+      expect(r.status, refusal(r)).toBeLessThan(300);
+    }
+    const certificate = (issuerRef: Record<string, string>) => ({
       apiVersion: "cert-manager.io/v1",
       kind: "Certificate",
       metadata: { name: "agent-api-tls", namespace: "agents" },
-      spec: {
-        secretName: "agent-api-tls",
-        dnsNames: ["agents.example.com"],
-        issuerRef: { name: "letsencrypt", kind: "ClusterIsuer", group: "cert-manager.io" },
-      },
+      spec: { secretName: "agent-api-tls", dnsNames: ["agents.example.com"], issuerRef },
     });
-    expect(r.status, refusal(r)).toBeLessThan(300);
+    // The policy takes effect once the API server's policy informer has it (a second or two).
+    const r = await waitFor("the admission policy to refuse ClusterIsuer", 30_000, async () => {
+      const x = await apply(
+        certificate({ name: "letsencrypt", kind: "ClusterIsuer", group: "cert-manager.io" }),
+      );
+      return x.status >= 400 ? x : undefined;
+    });
+    expect(r.status, refusal(r)).toBe(422);
+    expect(refusal(r)).toMatch(/agent-api-tls/);
+    expect(refusal(r)).toMatch(/ClusterIsuer" is not a cert-manager issuer kind/);
+    // What ingress-shim creates, cert-manager's default kind, and an external issuer's own kind pass.
+    for (const ok of <Record<string, string>[]>[
+      { name: "letsencrypt", kind: "ClusterIssuer", group: "cert-manager.io" },
+      { name: "local" },
+      { name: "pca", kind: "AWSPCAClusterIssuer", group: "awspca.cert-manager.io" },
+    ]) {
+      const a = await apply(certificate(ok));
+      expect(a.status, `${JSON.stringify(ok)}: ${refusal(a)}`).toBeLessThan(300);
+    }
   });
 });

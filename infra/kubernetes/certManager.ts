@@ -8,6 +8,7 @@ import {
   certManagerValues,
   CLUSTER_ISSUER,
   clusterIssuerManifest,
+  issuerRefPolicy,
 } from "./certManagerPlan";
 
 export interface CertManagerArgs {
@@ -72,6 +73,18 @@ export class CertManager extends pulumi.ComponentResource {
         spec: issuer.spec,
       },
       { ...k8sOpts, dependsOn: [release] },
+    );
+    // The API server refuses Certificates naming a cert-manager issuer kind that does not exist.
+    const vap = issuerRefPolicy();
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-issuer-ref-policy`,
+      { metadata: vap.policy.metadata, spec: vap.policy.spec },
+      { ...k8sOpts, dependsOn: [release] },
+    );
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      `${name}-issuer-ref-binding`,
+      { metadata: vap.binding.metadata, spec: vap.binding.spec },
+      { ...k8sOpts, dependsOn: [policy] },
     );
     this.registerOutputs({ clusterIssuer: this.clusterIssuer });
   }

@@ -103,3 +103,52 @@ export function clusterIssuerManifest(i: {
     },
   };
 }
+
+/** Name of the admission policy (and its binding) that checks every Certificate's issuer reference. */
+export const ISSUER_REF_POLICY = "certificate-issuer-ref";
+
+/**
+ * A Certificate naming a cert-manager issuer of a kind that does not exist (`ClusterIsuer`) is never issued,
+ * and its CRD accepts any string there; only cert-manager's own webhook refuses it. This
+ * ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30; CEL evaluated by the
+ * API server itself) refuses it at apply time too, so the mistake fails the `pulumi up` or `kubectl apply`
+ * that makes it, whatever happens to the webhook. External issuers (another `issuerRef.group`) are left
+ * alone; an empty kind or group means cert-manager's defaults (Issuer, cert-manager.io).
+ */
+export function issuerRefPolicy() {
+  const policy = {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: ISSUER_REF_POLICY },
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: {
+        resourceRules: [
+          {
+            apiGroups: ["cert-manager.io"],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["certificates"],
+          },
+        ],
+      },
+      validations: [
+        {
+          expression:
+            "!has(object.spec.issuerRef.kind) || object.spec.issuerRef.kind in ['', 'Issuer', 'ClusterIssuer'] || " +
+            "(has(object.spec.issuerRef.group) && !(object.spec.issuerRef.group in ['', 'cert-manager.io']))",
+          messageExpression:
+            "'spec.issuerRef.kind \"' + object.spec.issuerRef.kind + '\" is not a cert-manager issuer kind: use Issuer or ClusterIssuer'",
+          reason: "Invalid",
+        },
+      ],
+    },
+  };
+  const binding = {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: { name: ISSUER_REF_POLICY },
+    spec: { policyName: ISSUER_REF_POLICY, validationActions: ["Deny"] },
+  };
+  return { policy, binding };
+}
