@@ -16,15 +16,15 @@
 // ValidatingAdmissionPolicy, which the API server evaluates itself); and the charts' own objects (the Prometheus and
 // Alertmanager CRs, the chart Deployments) are not in the offline render, whose Helm releases are chart and
 // values: test/haValues.test.ts and the values-key checks cover those values instead.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { HOST, freePort, procs, start, stop, waitFor, type Proc } from "./drillHarness";
+import { HOST, freePort, procs, start, stop, waitFor } from "./drillHarness";
 import { ROOT } from "./mocks";
+import { keyPair, makeCa, signedCert } from "./testPki";
 import { tool } from "./tools";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -39,108 +39,16 @@ interface Response {
 
 const STACKS = ["dev", "prod"] as const;
 
-/** Runs openssl (Debian package `openssl`; .ci/run installs it). A missing openssl fails, never skips. */
-function openssl(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.on("error", (e) => reject(new Error(`openssl: ${e.message} (apt-get install openssl)`)));
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`openssl ${args.join(" ")}: ${err}`)),
-    );
-  });
-}
-
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate (system:masters), a SA key pair. */
-async function makeCerts(dir: string): Promise<void> {
-  const days = ["-days", "1"];
-  await openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-subj",
-      "/CN=render-check-ca",
-      ...days,
-    ],
-    dir,
-  );
-  fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl(
-    [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "server.key",
-      "-out",
-      "server.csr",
-      "-subj",
-      "/CN=kube-apiserver",
-    ],
-    dir,
-  );
-  await openssl(
-    [
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "server.crt",
-      "-extfile",
-      "server.ext",
-      ...days,
-    ],
-    dir,
-  );
-  await openssl(
-    [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "admin.key",
-      "-out",
-      "admin.csr",
-      "-subj",
-      "/O=system:masters/CN=render-check",
-    ],
-    dir,
-  );
-  await openssl(
-    [
-      "x509",
-      "-req",
-      "-in",
-      "admin.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "admin.crt",
-      ...days,
-    ],
-    dir,
-  );
-  await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
-  await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+function makeCerts(dir: string): void {
+  makeCa(dir, "render-check-ca", 1);
+  signedCert(dir, "server", {
+    subject: "/CN=kube-apiserver",
+    days: 1,
+    subjectAltName: "IP:127.0.0.1,DNS:localhost",
+  });
+  signedCert(dir, "admin", { subject: "/O=system:masters/CN=render-check", days: 1 });
+  keyPair(dir, "sa");
 }
 
 /** Kubernetes objects of a render (the Helm releases are chart + values, not objects, and are left out). */
@@ -176,7 +84,6 @@ describe("every object of both renders through a real kube-apiserver", () => {
   let tmp = "";
   let port = 0;
   let ca: Buffer, cert: Buffer, key: Buffer;
-  const servers: Proc[] = [];
   const resources = new Map<string, { plural: string; namespaced: boolean }>();
   const counts: Record<string, string> = {};
 
@@ -271,7 +178,7 @@ describe("every object of both renders through a real kube-apiserver", () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "apiserver-"));
     const pki = path.join(tmp, "pki");
     fs.mkdirSync(pki);
-    await makeCerts(pki);
+    makeCerts(pki);
     const read = (f: string) => fs.readFileSync(path.join(pki, f));
     ca = read("ca.crt");
     cert = read("admin.crt");
@@ -288,7 +195,6 @@ describe("every object of both renders through a real kube-apiserver", () => {
       `--initial-cluster=render-check=http://${HOST}:${peer}`,
       "--log-level=warn",
     ]);
-    servers.push(etcd);
     await waitFor("etcd to be healthy", 30_000, async () => {
       if (!etcd.running) throw new Error(`etcd exited:\n${etcd.log.join("\n")}`);
       const r = await fetch(`http://${HOST}:${client}/health`, { signal: AbortSignal.timeout(2_000) });
@@ -311,7 +217,6 @@ describe("every object of both renders through a real kube-apiserver", () => {
       "--allow-privileged=true",
       `--cert-dir=${path.join(tmp, "certs")}`,
     ]);
-    servers.push(apiserver);
     await waitFor("kube-apiserver /readyz", 60_000, async () => {
       if (!apiserver.running) throw new Error(`kube-apiserver exited:\n${apiserver.log.join("\n")}`);
       const r = await kube("GET", "/readyz");

@@ -8,7 +8,7 @@
 //     API (discovery.k8s.io/v1 EndpointSliceList); and an in-test HTTPS server with a certificate from a
 //     throwaway CA (openssl) standing in for the public URL.
 // Everything listens on 127.0.0.1, lives in a temp dir, and is stopped in afterAll.
-import { execFileSync, spawn, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -23,6 +23,7 @@ import { counterSum } from "../cli/smoke/smoke";
 import type { StackConfig } from "../infra/config";
 import { ROOT } from "./mocks";
 import { npmRun } from "./cli";
+import { makeCa, signedCert } from "./testPki";
 import { tool } from "./tools";
 
 const HOST = "127.0.0.1";
@@ -174,52 +175,8 @@ beforeAll(async () => {
 
   // A throwaway CA and a certificate for 127.0.0.1 signed by it: the "valid TLS" of the public URL is
   // relative to the CA the smoke process trusts (NODE_EXTRA_CA_CERTS), as with a public CA in real use.
-  const ssl = (args: string[]) => execFileSync("openssl", args, { cwd: tmp, stdio: "pipe" });
-  ssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=smoke test CA",
-  ]);
-  ssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "leaf.key",
-    "-out",
-    "leaf.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  fs.writeFileSync(path.join(tmp, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-  ssl([
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "leaf.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  ]);
+  makeCa(tmp, "smoke test CA", 2);
+  signedCert(tmp, "leaf", { subject: "/CN=127.0.0.1", days: 2, subjectAltName: "IP:127.0.0.1" });
   caFile = path.join(tmp, "ca.crt");
   const publicApp = https.createServer(
     { key: fs.readFileSync(path.join(tmp, "leaf.key")), cert: fs.readFileSync(path.join(tmp, "leaf.crt")) },
