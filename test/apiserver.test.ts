@@ -21,9 +21,10 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST, freePort, procs, start, stop, waitFor } from "./drillHarness";
 import { ROOT } from "./mocks";
+import { renderObjects } from "./renderFiles";
 import { keyPair, makeCa, signedCert } from "./testPki";
 import { tool } from "./tools";
 
@@ -49,16 +50,6 @@ function makeCerts(dir: string): void {
   });
   signedCert(dir, "admin", { subject: "/O=system:masters/CN=render-check", days: 1 });
   keyPair(dir, "sa");
-}
-
-/** Kubernetes objects of a render (the Helm releases are chart + values, not objects, and are left out). */
-function renderObjects(stack: (typeof STACKS)[number]): { file: string; obj: Obj }[] {
-  const dir = path.join(inject("renders")[stack].dir, "manifests");
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".yaml") && !f.startsWith("helm-release_"))
-    .sort()
-    .map((file) => ({ file, obj: yaml.load(fs.readFileSync(path.join(dir, file), "utf8")) as Obj }));
 }
 
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);

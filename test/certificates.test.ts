@@ -11,8 +11,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "./mocks";
+import { manifests, type Stack } from "./renderFiles";
 import { run, tool } from "./tools";
 
 const ISSUER_ANNOTATIONS = ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"];
@@ -42,10 +43,9 @@ function ingressBlocks(values: any, out: any[] = []): any[] {
   return out;
 }
 
-function certificates(manifestsDir: string): Cert[] {
+function certificates(stack: Stack): Cert[] {
   const certs: Cert[] = [];
-  for (const file of fs.readdirSync(manifestsDir).sort()) {
-    const doc = yaml.load(fs.readFileSync(path.join(manifestsDir, file), "utf8")) as any;
+  for (const { obj: doc } of manifests(stack)) {
     if (doc?.kind === "Ingress") {
       certs.push(...certsOf(doc.metadata?.annotations, doc.spec?.tls, doc.metadata?.namespace ?? "default"));
     } else if (doc?.kind === "Certificate") {
@@ -102,7 +102,7 @@ function promtoolTest(certs: Cert[]): string {
 }
 
 describe.each(["dev", "prod"] as const)("Certificates of the %s render", (stack) => {
-  const certs = () => certificates(path.join(inject("renders")[stack].dir, "manifests"));
+  const certs = () => certificates(stack);
 
   it("are the app's and Grafana's, each once", () => {
     const names = certs().map((c) => `${c.namespace}/${c.name}`);

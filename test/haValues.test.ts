@@ -15,16 +15,10 @@ import {
   PROD_EXTERNAL_LABELS,
   PROMETHEUS_REPLICAS,
 } from "./haTopology";
+import { releaseValues } from "./renderFiles";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function prodValues(): any {
-  const file = path.join(
-    inject("renders").prod.dir,
-    "manifests",
-    "helm-release_monitoring-kube-prometheus-stack.yaml",
-  );
-  return (yaml.load(fs.readFileSync(file, "utf8")) as any).values;
-}
+const prodValues = () => releaseValues("prod", "monitoring-kube-prometheus-stack");
 
 const zoneSpread = (spec: any, name: string) =>
   (spec.topologySpreadConstraints ?? []).find(

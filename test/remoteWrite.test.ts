@@ -4,7 +4,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import { describe, expect, inject, it } from "vitest";
 import type { RenderDocument } from "../cli/shared/renderOutput";
 import { ConfigError, parseStackConfig } from "../infra/config";
@@ -17,6 +16,7 @@ import {
   remoteWriteUrl,
 } from "../infra/monitoring/remoteWritePlan";
 import { stackConfig } from "./mocks";
+import { releaseValues } from "./renderFiles";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -122,17 +122,13 @@ describe("remote write: config", () => {
 });
 
 function render(stack: "dev" | "prod") {
-  const dir = inject("renders")[stack].dir;
-  const doc = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as RenderDocument;
-  const values = (
-    yaml.load(
-      fs.readFileSync(
-        path.join(dir, "manifests", "helm-release_monitoring-kube-prometheus-stack.yaml"),
-        "utf8",
-      ),
-    ) as any
-  ).values;
-  return { resources: doc.resources as any[], values };
+  const doc = JSON.parse(
+    fs.readFileSync(path.join(inject("renders")[stack].dir, "resources.json"), "utf8"),
+  ) as RenderDocument;
+  return {
+    resources: doc.resources as any[],
+    values: releaseValues(stack, "monitoring-kube-prometheus-stack"),
+  };
 }
 
 describe("remote write in the renders", () => {
