@@ -443,3 +443,22 @@ export function logTimings(title: string, timings: Record<string, string>): void
       .join("\n")}`,
   );
 }
+
+/**
+ * Posts one alert to an Alertmanager's v2 API, as Prometheus does; returns when it was sent and the
+ * response (callers assert the 200).
+ */
+export async function postAlert(
+  port: number,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+): Promise<{ at: number; status: number; text: string }> {
+  const at = Date.now();
+  const res = await fetch(`http://${HOST}:${port}/api/v2/alerts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([{ labels, annotations, startsAt: new Date(at).toISOString() }]),
+    signal: AbortSignal.timeout(5_000),
+  });
+  return { at, status: res.status, text: await res.text() };
+}

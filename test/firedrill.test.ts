@@ -31,6 +31,7 @@ import {
   freePort,
   getJson,
   logTimings,
+  postAlert,
   listen,
   outageSources,
   procs,
@@ -150,24 +151,12 @@ describe("fire drill", () => {
 
   /** Posts alerts through the v2 API, as Prometheus does. */
   async function post(name: keyof typeof am, labels: Record<string, string>): Promise<number> {
-    const at = Date.now();
-    const res = await fetch(`http://${HOST}:${am[name].port}/api/v2/alerts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify([
-        {
-          labels,
-          annotations: {
-            summary: `drill ${labels.alertname}`,
-            runbook_url: "https://runbooks.example/drill.md",
-          },
-          startsAt: new Date(at).toISOString(),
-        },
-      ]),
-      signal: AbortSignal.timeout(5_000),
+    const r = await postAlert(am[name].port, labels, {
+      summary: `drill ${labels.alertname}`,
+      runbook_url: "https://runbooks.example/drill.md",
     });
-    expect(res.status, await res.text()).toBe(200);
-    return at;
+    expect(r.status, r.text).toBe(200);
+    return r.at;
   }
 
   const receiversOf = (amName: string, match: (labels: Record<string, string>) => boolean) =>

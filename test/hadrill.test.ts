@@ -32,6 +32,7 @@ import {
   freePort,
   getJson,
   logTimings,
+  postAlert,
   listen,
   outageSources,
   prometheusConfig,
@@ -156,6 +157,29 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
         d.alerts.some((a) => match(a.labels)),
     );
   const outage = (l: Record<string, string>) => l.alertname === "AgentCompleteOutage";
+  /**
+   * Waits for the first `status` notification of AgentCompleteOutage at every paged receiver of both
+   * clusters, and records each one's time since `since` as "<cluster>: <what> at <receiver>".
+   */
+  const firstAtEveryReceiver = (
+    status: "firing" | "resolved",
+    since: number,
+    deadlineMs: number,
+    what: string,
+  ) =>
+    Promise.all(
+      CLUSTERS.flatMap((c) =>
+        PAGED.map((r) =>
+          waitFor(
+            `AgentCompleteOutage ${status === "resolved" ? "resolved " : ""}at ${r} (${c})`,
+            deadlineMs,
+            () => notifications(c, r, status, outage)[0],
+          ).then((d) => {
+            timings[`${c}: ${what} at ${r}`] = `${((d.at - since) / 1000).toFixed(1)} s (${d.am})`;
+          }),
+        ),
+      ),
+    );
   const listing = (cluster: ClusterName, since: number) =>
     deliveries
       .filter((d) => clusterOf(d.am) === cluster && d.at >= since && d.receiver !== RECEIVERS.heartbeat)
@@ -316,19 +340,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
     async () => {
       exporterState.healthy = false;
       outageAt = Date.now();
-      await Promise.all(
-        CLUSTERS.flatMap((c) =>
-          PAGED.map((r) =>
-            waitFor(
-              `AgentCompleteOutage at ${r} (${c})`,
-              OUTAGE_PAGE_DEADLINE_MS,
-              () => notifications(c, r, "firing", outage)[0],
-            ).then((d) => {
-              timings[`${c}: outage → page at ${r}`] = `${((d.at - outageAt) / 1000).toFixed(1)} s (${d.am})`;
-            }),
-          ),
-        ),
-      );
+      await firstAtEveryReceiver("firing", outageAt, OUTAGE_PAGE_DEADLINE_MS, "outage → page");
     },
     OUTAGE_PAGE_DEADLINE_MS + 10_000,
   );
@@ -369,15 +381,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
 
   it("the silence made before the kill holds on the survivors and on the restarted peer", async () => {
     const labels = { alertname: "DrillSilenced", severity: "critical", service: "drill-silence" };
-    for (const n of clusters.faults.am) {
-      const res = await fetch(amUrl(n, "/api/v2/alerts"), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify([{ labels, startsAt: new Date().toISOString() }]),
-        signal: AbortSignal.timeout(5_000),
-      });
-      expect(res.status).toBe(200);
-    }
+    for (const n of clusters.faults.am) expect((await postAlert(n.port, labels)).status).toBe(200);
     for (const n of clusters.faults.am) {
       const a = await waitFor(`DrillSilenced silenced on ${n.name}`, 10_000, async () =>
         (
@@ -415,20 +419,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
     async () => {
       exporterState.healthy = true;
       recoveredAt = Date.now();
-      await Promise.all(
-        CLUSTERS.flatMap((c) =>
-          PAGED.map((r) =>
-            waitFor(
-              `AgentCompleteOutage resolved at ${r} (${c})`,
-              RESOLVE_DEADLINE_MS,
-              () => notifications(c, r, "resolved", outage)[0],
-            ).then((d) => {
-              timings[`${c}: recovery → resolve at ${r}`] =
-                `${((d.at - recoveredAt) / 1000).toFixed(1)} s (${d.am})`;
-            }),
-          ),
-        ),
-      );
+      await firstAtEveryReceiver("resolved", recoveredAt, RESOLVE_DEADLINE_MS, "recovery → resolve");
       await sleep(PEERS_TURN_MS);
       for (const c of CLUSTERS) {
         const counted = Object.fromEntries(
@@ -476,15 +467,7 @@ describe("HA fault drill: 2 Prometheus, 3 clustered Alertmanagers, a replica of 
       const splitAt = Date.now();
       const labels = { alertname: "DrillSplit", severity: "critical", service: "drill-split" };
       // Both Prometheus replicas send every alert to every Alertmanager they are configured with.
-      for (const n of control) {
-        const res = await fetch(amUrl(n, "/api/v2/alerts"), {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify([{ labels, startsAt: new Date().toISOString() }]),
-          signal: AbortSignal.timeout(5_000),
-        });
-        expect(res.status).toBe(200);
-      }
+      for (const n of control) expect((await postAlert(n.port, labels)).status).toBe(200);
       const split = (l: Record<string, string>) => l.alertname === "DrillSplit";
       // A new group: group_wait (10 s), then the majority's turns.
       await sleep(10_000 + PEERS_TURN_MS);
