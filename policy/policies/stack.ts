@@ -21,6 +21,11 @@ const ofType = (rs: PolicyResource[], type: string) => rs.filter((r) => r.type =
 const againstEachCluster = (rs: PolicyResource[], message: string): Violation[] =>
   ofType(rs, T.cluster).map((c) => ({ resource: label(c), message }));
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+/** Role assignments of one built-in role (its definition GUID ends the roleDefinitionId). */
+const assignmentsOf = (rs: PolicyResource[], roleGuid: string) =>
+  ofType(rs, T.roleAssignment).filter((a) =>
+    String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${roleGuid}`),
+  );
 
 /** AcrPull, a built-in role (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull). */
 export const ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -44,10 +49,7 @@ export const acrPullAssigned: StackPolicy = {
   // Without it every pod of a private image sits in ImagePullBackOff
   // (https://learn.microsoft.com/azure/aks/cluster-container-registry-integration).
   check: (rs) => {
-    const pulls = ofType(rs, T.roleAssignment).filter((a) =>
-      String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${ACR_PULL_ROLE}`),
-    );
-    if (pulls.length) return [];
+    if (assignmentsOf(rs, ACR_PULL_ROLE).length) return [];
     return againstEachCluster(
       rs,
       `no ${T.roleAssignment} of AcrPull (${ACR_PULL_ROLE}) for the kubelet identity`,
@@ -280,10 +282,8 @@ export const prometheusRemoteWriteProd: StackPolicy = {
       missing.push(`no ${T.dataCollectionRule} with a monitoringAccounts destination`);
     // The assignment made for Prometheus' own identity (infra/monitoring/remoteWrite.ts), by its resource
     // name: its scope (the rule's id) is not known at preview. Any other publisher role does not count.
-    const publishers = ofType(rs, T.roleAssignment).filter(
-      (a) =>
-        a.name.startsWith("prometheus-identity") &&
-        String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${METRICS_PUBLISHER_ROLE}`),
+    const publishers = assignmentsOf(rs, METRICS_PUBLISHER_ROLE).filter((a) =>
+      a.name.startsWith("prometheus-identity"),
     );
     if (!publishers.length)
       missing.push(
