@@ -405,8 +405,10 @@ export const monitoringIdentityClientId = monitoringIdentity.clientId;
 export const grafanaUrl = cfg.monitoring.grafana.url;
 // The Azure Monitor workspace Prometheus remote-writes to, and its PromQL endpoint (a second Grafana data
 // source that survives the cluster); undefined without `monitoring.remoteWrite.enabled`.
-export const metricsWorkspaceId = remoteWrite?.workspaceId;
-export const metricsQueryEndpoint = remoteWrite?.queryEndpoint;
+// As Outputs, so a stack without remote write omits them quietly (a bare top-level undefined makes the
+// engine warn "will not show as a stack output" on every run).
+export const metricsWorkspaceId = pulumi.output(remoteWrite?.workspaceId);
+export const metricsQueryEndpoint = pulumi.output(remoteWrite?.queryEndpoint);
 export const monitoringNamespace = monitoring.namespace;
 export const postgresFqdn = postgres.fqdn;
 export const redisHostName = redis.hostName;
