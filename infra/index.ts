@@ -10,7 +10,9 @@
  *   5. data        — Postgres Flexible Server, Azure Managed Redis, their exporters.
  *   6. apps        — agent-api as a blue-green service (flip `app.activeColor` to switch), its public
  *                    ingress with a cert-manager certificate (ACME DNS-01 in Azure DNS).
- *   7. outputs     — what operators and other stacks need.
+ *   7. Azure alerts — Azure Monitor's own alerts on the managed services (AMBA), Service Health, and the
+ *                    dead man's switch in the metrics workspace; routed like Alertmanager (docs/azure-alerts.md).
+ *   8. outputs     — what operators and other stacks need.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
@@ -50,6 +52,8 @@ import {
   CLUSTER_ISSUER,
 } from "./kubernetes/certManagerPlan";
 import { recoveryPlan } from "./recovery";
+import { PlatformAlerts } from "./azure/platformAlerts";
+import { REGION_DISPLAY_NAME } from "./regions";
 
 // 1. config
 const cfg = loadConfig();
@@ -393,7 +397,37 @@ new AppIngress(`${cfg.app.name}-ingress`, {
   dependsOn: [app, certManager],
 });
 
-// 7. outputs
+// 7. Azure alerts: platform metrics seen by Azure, so they page also when the cluster cannot.
+const rw = cfg.monitoring.remoteWrite;
+new PlatformAlerts("azure-alerts", {
+  ...common,
+  resourceGroupName,
+  subscriptionId: client.subscriptionId,
+  targets: {
+    aks: aks.clusterId,
+    postgres: postgres.serverId,
+    redis: redis.clusterId,
+    vault: vault.vaultId,
+    registry: registry.registryId,
+  },
+  registrySku: cfg.registry.sku,
+  secrets: {
+    pagerdutyRoutingKey: cfg.secrets.pagerdutyRoutingKey,
+    slackCritical: cfg.secrets.slackWebhookUrlCritical,
+    slackWarning: cfg.secrets.slackWebhookUrlWarning,
+    slackInfo: cfg.secrets.slackWebhookUrlInfo,
+  },
+  runbookBaseUrl: cfg.monitoring.runbookBaseUrl,
+  grafanaUrl: cfg.monitoring.grafana.url,
+  regionDisplayNames: [cfg.location, rw.location ?? cfg.location].map((r) => REGION_DISPLAY_NAME[r]),
+  metrics: remoteWrite && {
+    workspaceId: remoteWrite.workspaceId,
+    location: rw.location ?? cfg.location,
+    clusterName: aks.clusterName,
+  },
+});
+
+// 8. outputs
 export const resourceGroup = rg.name;
 export const clusterName = aks.clusterName;
 export const kubeconfig = pulumi.secret(aks.kubeconfig);

@@ -24,7 +24,14 @@ export type AzureKind =
   | "ng"
   | "amw"
   | "dce"
-  | "dcr";
+  | "dcr"
+  | "ag"
+  | "logic"
+  | "prg"
+  | "st"
+  | "rt"
+  | "afw"
+  | "afwp";
 
 /** Lower-cased stack name safe for every Azure name we build. */
 export function stackSlug(stack: string): string {

@@ -36,6 +36,40 @@ export const AZURE_REGIONS = [
 ] as const;
 
 /**
+ * Display names, as Azure Service Health reports impacted regions (`az account list-locations --query
+ * "[].{name:name, displayName:displayName}"`); activity-log alerts match on these, not on the short names.
+ */
+export const REGION_DISPLAY_NAME: Readonly<Record<(typeof AZURE_REGIONS)[number], string>> = Object.freeze({
+  australiaeast: "Australia East",
+  brazilsouth: "Brazil South",
+  canadacentral: "Canada Central",
+  centralindia: "Central India",
+  centralus: "Central US",
+  eastasia: "East Asia",
+  eastus: "East US",
+  eastus2: "East US 2",
+  francecentral: "France Central",
+  germanywestcentral: "Germany West Central",
+  italynorth: "Italy North",
+  japaneast: "Japan East",
+  koreacentral: "Korea Central",
+  northeurope: "North Europe",
+  norwayeast: "Norway East",
+  polandcentral: "Poland Central",
+  southafricanorth: "South Africa North",
+  southcentralus: "South Central US",
+  southeastasia: "Southeast Asia",
+  spaincentral: "Spain Central",
+  swedencentral: "Sweden Central",
+  switzerlandnorth: "Switzerland North",
+  uaenorth: "UAE North",
+  uksouth: "UK South",
+  westeurope: "West Europe",
+  westus2: "West US 2",
+  westus3: "West US 3",
+});
+
+/**
  * The secondary region of each region we deploy to, from Microsoft's "Azure cross-region replication
  * pairings" table (https://learn.microsoft.com/azure/reliability/cross-region-replication-azure).
  * Pairs are not always symmetric: Brazil South's secondary is South Central US, West US 3's is East US.

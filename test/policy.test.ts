@@ -152,6 +152,49 @@ const imageDeny = res("azure-native:authorization:PolicyAssignment", "image-deny
 });
 
 /** A whole stack that keeps every promise; each stack case breaks one thing in a copy. */
+const runbookProps = {
+  severity: "info",
+  runbook_url: "https://example.org/runbooks/X.md",
+  dashboard: "https://g/d/x",
+};
+const metricAlert = (name: string, metricNamespace: string) =>
+  res("azure-native:monitor:MetricAlert", name, {
+    criteria: {
+      odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+      allOf: [{ metricNamespace, metricName: "m" }],
+    },
+    actions: [{ actionGroupId: "(known after apply)", webHookProperties: runbookProps }],
+  });
+const platformAlerts = [
+  metricAlert("aks-alert", "Microsoft.ContainerService/managedClusters"),
+  metricAlert("pg-alert", "Microsoft.DBforPostgreSQL/flexibleServers"),
+  metricAlert("redis-alert", "Microsoft.Cache/redisEnterprise"),
+  metricAlert("kv-alert", "Microsoft.KeyVault/vaults"),
+  metricAlert("acr-alert", "Microsoft.ContainerRegistry/registries"),
+];
+const actionGroup = res("azure-native:monitor:ActionGroup", "action-group", {
+  enabled: true,
+  logicAppReceivers: "[secret]",
+});
+const serviceHealth = res("azure-native:monitor:ActivityLogAlert", "service-health", {
+  condition: {
+    allOf: [
+      { field: "category", equals: "ServiceHealth" },
+      { field: "properties.incidentType", equals: "Incident" },
+    ],
+  },
+  actions: { actionGroups: [{ actionGroupId: "(known after apply)", webhookProperties: runbookProps }] },
+});
+const deadman = res("azure-native:alertsmanagement:PrometheusRuleGroup", "deadman", {
+  rules: [
+    {
+      alert: "ClusterMetricsMissing",
+      expression: 'absent(up{cluster="aks-x"})',
+      actions: [{ actionGroupId: "(known after apply)", actionProperties: runbookProps }],
+    },
+  ],
+});
+
 function goodStack(): PolicyResource[] {
   return [
     res("azure-native:resources:ResourceGroup", "rg", { tags: tags("prod") }, true),
@@ -183,6 +226,10 @@ function goodStack(): PolicyResource[] {
     metricsRule,
     metricsPublisher,
     promRelease,
+    ...platformAlerts,
+    actionGroup,
+    serviceHealth,
+    deadman,
   ];
 }
 
@@ -531,6 +578,39 @@ const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][]
     "prometheus-remote-write-prod",
     (rs) => rs.map((r) => (r === metricsPublisher ? { ...r, name: "app-insights-publisher" } : r)),
     "Monitoring Metrics Publisher (3913510d-42f4-4e42-8a64-420c390055eb) for prometheus-identity",
+  ],
+  [
+    "azure-platform-alerts",
+    (rs) => rs.filter((r) => r !== platformAlerts[1]),
+    "pg: no Azure Monitor metric alert on Microsoft.DBforPostgreSQL/flexibleServers",
+  ],
+  [
+    "azure-platform-alerts",
+    replacing(platformAlerts[3]!, { actions: [{ actionGroupId: "(known after apply)" }] }),
+    "kv-alert: metric alert without an action group action carrying runbook_url",
+  ],
+  [
+    "azure-platform-alerts",
+    replacing(actionGroup, { enabled: false }),
+    "no enabled azure-native:monitor:ActionGroup",
+  ],
+  [
+    "azure-platform-alerts",
+    (rs) => rs.filter((r) => r !== serviceHealth),
+    "no Service Health activity-log alert",
+  ],
+  [
+    "azure-platform-alerts",
+    (rs) => rs.filter((r) => r !== deadman),
+    "nothing pages when the cluster stops remote-writing",
+  ],
+  [
+    // A rule group whose rule has no action notifies nobody.
+    "azure-platform-alerts",
+    replacing(deadman, {
+      rules: [{ alert: "ClusterMetricsMissing", expression: 'absent(up{cluster="aks-x"})' }],
+    }),
+    "nothing pages when the cluster stops remote-writing",
   ],
 ];
 

@@ -96,7 +96,7 @@ describe.each(["dev", "prod"])("render --stack %s", (stack) => {
   it("never writes a secret value: seeded config secrets and generated passwords", () => {
     const files = walk(out);
     expect(files.length).toBeGreaterThan(1);
-    const needles = [...Object.values(SEEDED_SECRETS), "MockPw-", "MockKey-"];
+    const needles = [...Object.values(SEEDED_SECRETS), "MockPw-", "MockKey-", "MockSig-"];
     for (const n of needles) expect(stdout.includes(n), `${n} printed by the render`).toBe(false);
     for (const f of files) {
       const text = fs.readFileSync(f, "utf8");

@@ -279,6 +279,14 @@ function mocks(
         case "azure-native:redisenterprise:listDatabaseKeys":
           // Recognisable fakes: the secret-leak tests search every output file for "MockKey-".
           return { primaryKey: "MockKey-primary-4f9a", secondaryKey: "MockKey-secondary-7c2e" };
+        case "azure-native:logic:listWorkflowTriggerCallbackUrl":
+          // The trigger's signed URL; "MockSig-" is recognisable for the secret-leak tests.
+          return {
+            value: `https://prod-00.westeurope.logic.azure.com/workflows/${String(args.inputs.workflowName)}/triggers/${String(args.inputs.triggerName)}/paths/invoke?api-version=2016-10-01&sig=MockSig-3k9d`,
+            basePath: "https://prod-00.westeurope.logic.azure.com/workflows",
+            method: "POST",
+            relativePath: "/triggers/paths/invoke",
+          };
         case "azure-native:containerservice:listManagedClusterUserCredentials":
           return {
             kubeconfigs: [

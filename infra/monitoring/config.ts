@@ -16,6 +16,7 @@ import {
   WEEKDAYS,
   type Issue,
 } from "../configSchema";
+import { AZURE_REGIONS } from "../regions";
 
 export const monitoringSchema = z.strictObject({
   namespace: z.string().regex(DNS_LABEL_RE, { message: "must be a DNS label" }),
@@ -93,7 +94,7 @@ export const monitoringSchema = z.strictObject({
         )
         .optional(),
       /** Region of the workspace and of the ingestion endpoint and rule made for it (default: the stack's). */
-      location: z.string().min(1).optional(),
+      location: z.enum(AZURE_REGIONS, { message: "must be an Azure region such as westeurope" }).optional(),
     })
     .default({ enabled: false }),
   slackChannels: z.strictObject({

@@ -26,6 +26,13 @@ export const T = {
   metricsWorkspace: "azure-native:monitor:AzureMonitorWorkspace",
   dataCollectionRule: "azure-native:monitor:DataCollectionRule",
   helmRelease: "kubernetes:helm.sh/v3:Release",
+  metricAlert: "azure-native:monitor:MetricAlert",
+  actionGroup: "azure-native:monitor:ActionGroup",
+  activityLogAlert: "azure-native:monitor:ActivityLogAlert",
+  prometheusRuleGroup: "azure-native:alertsmanagement:PrometheusRuleGroup",
+  nsg: "azure-native:network:NetworkSecurityGroup",
+  subnet: "azure-native:network:Subnet",
+  flowLog: "azure-native:network:FlowLog",
 } as const;
 
 const isProd = (r: PolicyResource) => environmentOf(r) === "prod";

@@ -299,6 +299,78 @@ export const prometheusRemoteWriteProd: StackPolicy = {
   },
 };
 
+/** The ARM namespace of each watched resource type: a metric alert on it names that metricNamespace. */
+export const WATCHED_NAMESPACES: Record<string, string> = {
+  [T.cluster]: "Microsoft.ContainerService/managedClusters",
+  [T.pgServer]: "Microsoft.DBforPostgreSQL/flexibleServers",
+  [T.redis]: "Microsoft.Cache/redisEnterprise",
+  [T.vault]: "Microsoft.KeyVault/vaults",
+  [T.registry]: "Microsoft.ContainerRegistry/registries",
+};
+
+const hasActionWithRunbook = (actions: unknown[], props: (a: Record<string, unknown>) => unknown) =>
+  actions.some((a) => {
+    const o = obj(a);
+    return o.actionGroupId !== undefined && str(obj(props(o)).runbook_url)?.startsWith("https://");
+  });
+
+export const azurePlatformAlerts: StackPolicy = {
+  kind: "stack",
+  name: "azure-platform-alerts",
+  description:
+    "Azure watches the managed services itself: metric alerts on the cluster, Postgres, Redis, Key Vault and the registry, a Service Health alert and an action group, every alert with a runbook; in prod with remote write, a dead man's switch in the metrics workspace.",
+  // docs/azure-alerts.md (issue 16): what the exporters cannot see, and what pages when the cluster is gone.
+  check: (rs) => {
+    const v: Violation[] = [];
+    const alerts = ofType(rs, T.metricAlert);
+    for (const r of alerts) {
+      if (!hasActionWithRunbook(arr(r.props.actions), (a) => a.webHookProperties))
+        v.push({
+          resource: label(r),
+          message: "metric alert without an action group action carrying runbook_url",
+        });
+    }
+    const namespaces = new Set(
+      alerts.flatMap((r) =>
+        arr(peek(() => obj(r.props.criteria).allOf)).map((c) => str(obj(c).metricNamespace)),
+      ),
+    );
+    for (const [type, ns] of Object.entries(WATCHED_NAMESPACES)) {
+      for (const r of ofType(rs, type))
+        if (!namespaces.has(ns))
+          v.push({ resource: label(r), message: `no Azure Monitor metric alert on ${ns} (AMBA baseline)` });
+    }
+    if (rs.length && !ofType(rs, T.actionGroup).some((g) => g.props.enabled === true))
+      v.push(...againstEachCluster(rs, `no enabled ${T.actionGroup} for the Azure alerts`));
+    const serviceHealth = ofType(rs, T.activityLogAlert).filter((r) =>
+      arr(peek(() => obj(r.props.condition).allOf)).some(
+        (c) => obj(c).field === "category" && obj(c).equals === "ServiceHealth",
+      ),
+    );
+    if (!serviceHealth.length) v.push(...againstEachCluster(rs, "no Service Health activity-log alert"));
+    const remoteWriting = ofType(rs, T.dataCollectionRule).some(
+      (r) => arr(peek(() => obj(r.props.destinations).monitoringAccounts)).length > 0,
+    );
+    if (stackEnvironment(rs) === "prod" && remoteWriting) {
+      const deadman = ofType(rs, T.prometheusRuleGroup).filter((g) =>
+        arr(g.props.rules).some(
+          (rule) =>
+            /^absent\(/.test(str(obj(rule).expression) ?? "") &&
+            hasActionWithRunbook(arr(obj(rule).actions), (a) => a.actionProperties),
+        ),
+      );
+      if (!deadman.length)
+        v.push(
+          ...againstEachCluster(
+            rs,
+            `no ${T.prometheusRuleGroup} with an absent(...) rule and an action: nothing pages when the cluster stops remote-writing`,
+          ),
+        );
+    }
+    return v;
+  },
+};
+
 export const stackPolicies: StackPolicy[] = [
   aksUserPoolSeparate,
   acrPullAssigned,
@@ -309,4 +381,5 @@ export const stackPolicies: StackPolicy[] = [
   aksControlPlaneLogs,
   aksAllowedImages,
   prometheusRemoteWriteProd,
+  azurePlatformAlerts,
 ];
