@@ -20,11 +20,13 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { loadConfig } from "./config";
 import { azureName, tags as tagSet } from "./naming";
 import { Network } from "./azure/network";
+import { egressMode } from "./azure/egressPlan";
 import { LogAnalytics } from "./azure/logAnalytics";
 import { AksCluster } from "./azure/aks";
 import { KeyVault, generatedPassword } from "./azure/keyVault";
 import { ContainerRegistry } from "./azure/registry";
 import { ImagePolicy } from "./azure/imagePolicy";
+import { PodSecurityPolicy } from "./azure/podSecurityPolicy";
 import { registryLoginServer as loginServerOf } from "./azure/registryPlan";
 import { deployerPrincipalType } from "./azure/deployer";
 import { ROLES } from "./azure/aksPlan";
@@ -75,18 +77,25 @@ const rg = new resources.ResourceGroup(
   { protect: cfg.protect },
 );
 const resourceGroupName = rg.name;
+const logs = new LogAnalytics("logs", {
+  ...common,
+  resourceGroupName,
+  retentionDays: cfg.logAnalytics.retentionDays,
+  dailyQuotaGb: cfg.logAnalytics.dailyQuotaGb,
+  protect: cfg.protect,
+});
+// NSGs on every subnet, VNet flow logs, and the nodes' egress (`network.egress`, infra/azure/egressPlan.ts).
+const egress = egressMode(cfg.network, cfg.environment);
 const network = new Network("network", {
   ...common,
   resourceGroupName,
   cidrs: cfg.network,
   // `deploy.runner: selfHosted`: the runner's subnet with its static egress IP (infra/azure/deployRunner.ts).
   runnerSubnetCidr: cfg.deploy.runner === "selfHosted" ? cfg.deploy.runnerSubnetCidr : undefined,
-});
-const logs = new LogAnalytics("logs", {
-  ...common,
-  resourceGroupName,
-  retentionDays: cfg.logAnalytics.retentionDays,
-  dailyQuotaGb: cfg.logAnalytics.dailyQuotaGb,
+  egress,
+  zoneRedundant: cfg.zoneRedundant,
+  logAnalyticsWorkspaceId: logs.workspaceId,
+  logAnalyticsCustomerId: logs.customerId,
   protect: cfg.protect,
 });
 const aks = new AksCluster("aks", {
@@ -97,6 +106,8 @@ const aks = new AksCluster("aks", {
   zoneRedundant: cfg.zoneRedundant,
   nodesSubnetId: network.aksSubnetId,
   runnerEgressIp: network.runnerEgressIp,
+  egress,
+  nodesEgressIp: network.nodesEgressIp,
   logAnalyticsWorkspaceId: logs.workspaceId,
   tenantId: client.tenantId,
   subscriptionId: client.subscriptionId,
@@ -122,6 +133,12 @@ new ImagePolicy("image-policy", {
   clusterId: aks.clusterId,
   registryLoginServer: loginServerOf(cfg.stack, cfg.registry),
   appNamespace: cfg.app.namespace,
+});
+// The AKS baseline's pod security initiative: Audit in dev, Deny in prod (system and monitoring namespaces excluded).
+new PodSecurityPolicy("pod-security", {
+  clusterId: aks.clusterId,
+  environment: cfg.environment,
+  monitoringNamespace: cfg.monitoring.namespace,
 });
 const vault = new KeyVault("vault", {
   ...common,

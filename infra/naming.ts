@@ -62,6 +62,14 @@ export function keyVaultName(stack: string, suffix: string): string {
   return `kv-${WORKLOAD}-${stackSlug(stack)}-${suffix}`.slice(0, 24).replace(/-+$/, "");
 }
 
+/**
+ * A storage account name (3-24 lower-case letters and digits, globally unique): `st<workload><stack><role>`
+ * plus a random suffix held in state, as for Key Vault.
+ */
+export function storageAccountName(stack: string, role: string, suffix: string): string {
+  return `st${WORKLOAD}${stackSlug(stack).replace(/-/g, "")}${role}${suffix}`.slice(0, 24);
+}
+
 /** Tags on everything taggable: who owns it and which stack manages it. */
 export function tags(project: string, stack: string, environment: string, extra: Record<string, string>) {
   return { ...extra, project, stack, environment, "managed-by": "pulumi" };

@@ -24,8 +24,16 @@ let run: StackRun;
 let wi: WorkloadIdentity;
 beforeAll(async () => {
   run = await evaluateComponents(() => {
-    const network = new Network("net", { ...common, cidrs: prod.network });
     const logs = new LogAnalytics("logs", { ...common, retentionDays: 90, dailyQuotaGb: -1, protect: true });
+    const network = new Network("net", {
+      ...common,
+      cidrs: prod.network,
+      egress: "natGateway",
+      zoneRedundant: true,
+      logAnalyticsWorkspaceId: logs.workspaceId,
+      logAnalyticsCustomerId: logs.customerId,
+      protect: true,
+    });
     const vault = new KeyVault("kv", {
       ...common,
       tenantId: "t",
@@ -57,6 +65,8 @@ beforeAll(async () => {
       network: prod.network,
       zoneRedundant: true,
       nodesSubnetId: network.aksSubnetId,
+      egress: "natGateway",
+      nodesEgressIp: network.nodesEgressIp,
       logAnalyticsWorkspaceId: logs.workspaceId,
       tenantId: "t",
       subscriptionId: "sub",
@@ -149,13 +159,13 @@ describe("KeyVault", () => {
   });
 
   it("protects the suffix, the vault, the generated password and the secret", () => {
-    for (const t of [
-      "random:index/randomString:RandomString",
-      "azure-native:keyvault:Vault",
-      "random:index/randomPassword:RandomPassword",
-      "azure-native:keyvault:Secret",
-    ]) {
-      expect(run.one(t).options.protect, t).toBe(true);
+    for (const [t, name] of [
+      ["random:index/randomString:RandomString", "kv-suffix"],
+      ["azure-native:keyvault:Vault", undefined],
+      ["random:index/randomPassword:RandomPassword", undefined],
+      ["azure-native:keyvault:Secret", undefined],
+    ] as const) {
+      expect(run.one(t, name).options.protect, t).toBe(true);
     }
   });
 

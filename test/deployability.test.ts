@@ -232,9 +232,10 @@ describe("cert-manager chart values", () => {
       serviceMonitorLabels: { release: "x" },
       replicas: 2,
     });
-    // Free-form maps (labels, annotations, resources) may hold any key below them.
+    // Free-form maps (labels, annotations, resources, pod security contexts: the templates render them with
+    // toYaml) may hold any key below them.
     const freeForm =
-      /^(podLabels|serviceAccount\.(labels|annotations)|prometheus\.servicemonitor\.labels|(\w+\.)?resources)\./;
+      /^(podLabels|serviceAccount\.(labels|annotations)|prometheus\.servicemonitor\.labels|(\w+\.)?resources|(\w+\.)?securityContext)\./;
     const unknown = keyPaths(values)
       .map((p) => p.join("."))
       .filter((k) => !freeForm.test(k))

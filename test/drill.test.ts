@@ -98,8 +98,14 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
     const located = restore.resources.filter((r) => typeof r.inputs.location === "string");
     expect(located.length).toBe(prod.resources.filter((r) => typeof r.inputs.location === "string").length);
     for (const r of located) {
-      const expected = r.type.startsWith("azure-native:privatedns:") ? "global" : "northeurope";
-      expect(r.inputs.location, `${r.type} ${r.name}`).toBe(expected);
+      // Private DNS zones, action groups and alert rules are global resources by definition.
+      const global = /^azure-native:(privatedns:|monitor:(ActionGroup|MetricAlert|ActivityLogAlert)$)/.test(
+        r.type,
+      );
+      const location = String(r.inputs.location);
+      expect(global ? location.toLowerCase() : location, `${r.type} ${r.name}`).toBe(
+        global ? "global" : "northeurope",
+      );
     }
   });
 
@@ -139,7 +145,10 @@ describe("DR drill: prod rebuilt in northeurope (offline)", () => {
       restoreText
         .replaceAll("prod-dr", "prod")
         .replaceAll("acragentsproddr", "acragentsprod")
-        .replaceAll("northeurope", "westeurope"),
+        .replaceAll("stagentsproddr", "stagentsprod")
+        .replaceAll("northeurope", "westeurope")
+        // The region's display name, as Service Health reports it (the Azure alerts' region filter).
+        .replaceAll("North Europe", "West Europe"),
     ) as Doc;
     undone.stack = "prod";
     for (const r of undone.resources) {

@@ -25,7 +25,13 @@ const cluster = (over: Record<string, unknown> = {}) =>
     enableRBAC: true,
     disableLocalAccounts: true,
     oidcIssuerProfile: { enabled: true },
-    securityProfile: { workloadIdentity: { enabled: true } },
+    securityProfile: {
+      workloadIdentity: { enabled: true },
+      defender: {
+        logAnalyticsWorkspaceResourceId: "(known after apply)",
+        securityMonitoring: { enabled: true },
+      },
+    },
     apiServerAccessProfile: { authorizedIPRanges: ["198.51.100.16/28"], enablePrivateCluster: false },
     networkProfile: { networkPolicy: "cilium" },
     agentPoolProfiles: [{ name: "system", mode: "System", osDiskType: "Ephemeral" }],
@@ -195,6 +201,18 @@ const deadman = res("azure-native:alertsmanagement:PrometheusRuleGroup", "deadma
   ],
 });
 
+const podSecurity = res("azure-native:authorization:PolicyAssignment", "pod-security", {
+  policyDefinitionId:
+    "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00",
+  parameters: { effect: { value: "Deny" }, excludedNamespaces: { value: ["kube-system", "monitoring"] } },
+});
+const vnet = res("azure-native:network:VirtualNetwork", "vnet", {});
+const flowLog = res("azure-native:network:FlowLog", "flow-log", {
+  enabled: true,
+  retentionPolicy: { enabled: true, days: 90 },
+  flowAnalyticsConfiguration: { networkWatcherFlowAnalyticsConfiguration: { enabled: true } },
+});
+
 function goodStack(): PolicyResource[] {
   return [
     res("azure-native:resources:ResourceGroup", "rg", { tags: tags("prod") }, true),
@@ -230,6 +248,12 @@ function goodStack(): PolicyResource[] {
     actionGroup,
     serviceHealth,
     deadman,
+    podSecurity,
+    subnet("snet-x-aks"),
+    // Azure Firewall allows no NSG on its subnet: not a finding.
+    subnet("AzureFirewallSubnet", { networkSecurityGroup: undefined }),
+    vnet,
+    flowLog,
   ];
 }
 
@@ -267,7 +291,35 @@ const spc = (objectName: string) =>
       },
     },
   });
+const subnet = (subnetName: string, over: Record<string, unknown> = {}) =>
+  res("azure-native:network:Subnet", subnetName, {
+    subnetName,
+    networkSecurityGroup: { id: "(known after apply)" },
+    ...over,
+  });
 const resourceCases: [string, PolicyResource[], string][] = [
+  [
+    "aks-defender",
+    [cluster({ securityProfile: { workloadIdentity: { enabled: true } } })],
+    "securityProfile.defender.securityMonitoring.enabled must be true",
+  ],
+  [
+    "aks-defender",
+    [
+      cluster({
+        securityProfile: {
+          workloadIdentity: { enabled: true },
+          defender: { securityMonitoring: { enabled: true } },
+        },
+      }),
+    ],
+    "logAnalyticsWorkspaceResourceId must name the workspace",
+  ],
+  [
+    "subnet-nsg",
+    [subnet("snet-x-aks", { networkSecurityGroup: undefined })],
+    "networkSecurityGroup must be set",
+  ],
   ["no-break-glass-secrets-mounted", [spc("redis-access-key")], "mounts redis-access-key"],
   ["aks-entra-rbac", [cluster({ aadProfile: { managed: true, enableAzureRBAC: false } })], "enableAzureRBAC"],
   ["aks-local-accounts-disabled", [cluster({ disableLocalAccounts: false })], "disableLocalAccounts"],
@@ -611,6 +663,30 @@ const stackCases: [string, (rs: PolicyResource[]) => PolicyResource[], string][]
       rules: [{ alert: "ClusterMetricsMissing", expression: 'absent(up{cluster="aks-x"})' }],
     }),
     "nothing pages when the cluster stops remote-writing",
+  ],
+  [
+    "aks-pod-security-initiative",
+    replacing(podSecurity, { parameters: { effect: { value: "Audit" } } }),
+    "with effect Deny that covers the app namespace",
+  ],
+  [
+    // Excluding the app's namespace leaves the one place it matters unchecked.
+    "aks-pod-security-initiative",
+    replacing(podSecurity, {
+      parameters: { effect: { value: "Deny" }, excludedNamespaces: { value: ["agents"] } },
+    }),
+    "with effect Deny that covers the app namespace",
+  ],
+  [
+    "aks-pod-security-initiative",
+    (rs) => rs.filter((r) => r !== podSecurity),
+    "pod security restricted initiative",
+  ],
+  ["vnet-flow-logs", (rs) => rs.filter((r) => r !== flowLog), "vnet: no enabled flow log"],
+  [
+    "vnet-flow-logs",
+    replacing(flowLog, { flowAnalyticsConfiguration: {} }),
+    "no enabled flow log with a retention policy and traffic analytics",
   ],
 ];
 

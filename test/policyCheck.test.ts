@@ -243,6 +243,37 @@ const breaks: [string, string, (d: RenderDocument) => void][] = [
     (d) => (inputs(one(d, PG)).administratorLoginPassword = "Hunter2-plaintext"),
   ],
   ["stateful-protected-prod", `${PG} postgres-server`, (d) => (one(d, PG).options.protect = false)],
+  ["aks-defender", `${CLUSTER} aks-cluster`, (d) => delete inputs(one(d, CLUSTER)).securityProfile.defender],
+  [
+    "subnet-nsg",
+    "azure-native:network:Subnet network-postgres",
+    (d) => delete inputs(one(d, "azure-native:network:Subnet", "network-postgres")).networkSecurityGroup,
+  ],
+  [
+    "azure-platform-alerts",
+    `${PG} postgres-server`,
+    (d) =>
+      removeAll(
+        d,
+        "Postgres metric alerts",
+        (r) =>
+          r.type === "azure-native:monitor:MetricAlert" &&
+          JSON.stringify(inputs(r).criteria).includes("Microsoft.DBforPostgreSQL/flexibleServers"),
+      ),
+  ],
+  [
+    "aks-pod-security-initiative",
+    `${CLUSTER} aks-cluster`,
+    (d) =>
+      (inputs(
+        one(d, "azure-native:authorization:PolicyAssignment", "pod-security-restricted"),
+      ).parameters.effect = { value: "Audit" }),
+  ],
+  [
+    "vnet-flow-logs",
+    "azure-native:network:VirtualNetwork network-vnet",
+    (d) => removeAll(d, "flow log", (r) => r.type === "azure-native:network:FlowLog"),
+  ],
 ];
 
 describe("a prod render broken in one promise fails naming the policy and the resource", () => {

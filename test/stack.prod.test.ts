@@ -64,12 +64,16 @@ describe("prod stack: AKS baseline", () => {
     // deploy.runner selfHosted: a runner subnet in the VNet, egressing through a NAT gateway's one public IP.
     const subnet = run.inputsOf(run.one("azure-native:network:Subnet", "network-runner"));
     expect(subnet.addressPrefix).toBe("10.30.10.0/27");
-    const nat = run.inputsOf(run.one("azure-native:network:NatGateway"));
+    const nat = run.inputsOf(run.one("azure-native:network:NatGateway", "network-runner-nat"));
     expect(nat.sku).toEqual({ name: "Standard" });
-    const ip = run.inputsOf(run.one("azure-native:network:PublicIPAddress"));
+    const ip = run.inputsOf(run.one("azure-native:network:PublicIPAddress", "network-runner-egress"));
     expect([ip.sku.name, ip.publicIPAllocationMethod]).toEqual(["Standard", "Static"]);
-    // The mock cloud assigns 198.51.100.7 to the public IP; the configured ranges come first.
-    expect(cluster().apiServerAccessProfile.authorizedIPRanges.at(-1)).toBe("198.51.100.7/32");
+    // The mock cloud assigns 198.51.100.7 to every public IP; the configured ranges come first, then the
+    // runner's address and the nodes' (egress natGateway, prod's default).
+    expect(cluster().apiServerAccessProfile.authorizedIPRanges.slice(-2)).toEqual([
+      "198.51.100.7/32",
+      "198.51.100.7/32",
+    ]);
   });
 
   it("enables the OIDC issuer and workload identity", () => {
@@ -152,8 +156,8 @@ describe("prod stack: AKS baseline", () => {
     expect(cluster().apiServerAccessProfile).toEqual({
       enablePrivateCluster: false,
       // The stack file's RFC 5737 examples, replaced by deployable ranges (test/mocks.ts withDeployableValues),
-      // and the deploy runner's egress IP (the mock cloud's 198.51.100.7).
-      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28", "198.51.100.7/32"],
+      // the deploy runner's egress IP and the nodes' NAT gateway IP (both the mock cloud's 198.51.100.7).
+      authorizedIPRanges: ["20.203.113.0/24", "20.198.100.16/28", "198.51.100.7/32", "198.51.100.7/32"],
     });
   });
 

@@ -213,6 +213,13 @@ function computedState(
         ),
         immutableId: u(`dcr-${hash12(name)}${hash12(azName)}`),
       };
+    case "azure-native:operationalinsights:Workspace":
+      return {
+        name: azName,
+        id: u(`/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${rg}/providers/${provider}/${azName}`),
+        // The workspace (customer) id Azure assigns: a GUID.
+        customerId: u(`00000000-0000-4000-8000-${hash12(azName)}`),
+      };
     case "random:index/randomPassword:RandomPassword":
       // A recognisable fake: the secret-leak tests search every output file for it.
       return { result: `MockPw-${name}-9Zq!x7Lk` };

@@ -4,7 +4,8 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as insights from "@pulumi/azure-native/monitor";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
-import type { AksConfig, NetworkConfig } from "./config";
+import type { AksConfig, EgressMode, NetworkConfig } from "./config";
+import { outboundType } from "./egressPlan";
 import { azureName } from "../naming";
 import {
   addonProfiles,
@@ -41,6 +42,14 @@ export interface AksClusterArgs {
   dnsZoneIds: string[];
   /** The deploy runner's static egress address (`deploy.runner: selfHosted`): admitted to the API server. */
   runnerEgressIp?: pulumi.Input<string>;
+  /** How the nodes reach the internet (`network.egress`): the cluster's outboundType. */
+  egress: EgressMode;
+  /**
+   * The nodes' own egress address (NAT gateway or firewall): admitted to the API server, which AKS does by
+   * itself only for its load balancer's outbound addresses (learn.microsoft.com/azure/aks/
+   * api-server-authorized-ip-ranges: with another outbound type the egress IP must be added).
+   */
+  nodesEgressIp?: pulumi.Input<string>;
   /** Turn on Cilium FQDN policies (Advanced Container Networking security); see aksPlan.networkProfile. */
   fqdnPolicies: boolean;
   /** How the deployer is logged in (resolved from `aks.deployerPrincipalType`, see infra/azure/deployer.ts). */
@@ -175,13 +184,22 @@ export class AksCluster extends pulumi.ComponentResource {
         securityProfile: {
           workloadIdentity: { enabled: true },
           imageCleaner: { enabled: true, intervalHours: 48 },
+          // Defender for Containers' sensor on the nodes, reporting to our workspace (AKS baseline
+          // cluster-stamp.bicep: securityProfile.defender). Its findings and runtime alerts need the Defender
+          // for Containers plan on the subscription (docs/security-baseline.md).
+          defender: {
+            logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId,
+            securityMonitoring: { enabled: true },
+          },
         },
         addonProfiles: pulumi.output(args.logAnalyticsWorkspaceId).apply(addonProfiles),
-        networkProfile: networkProfile(args.network, args.fqdnPolicies),
+        networkProfile: networkProfile(args.network, args.fqdnPolicies, outboundType(args.egress)),
         agentPoolProfiles: [{ ...system, vnetSubnetID: args.nodesSubnetId }],
         apiServerAccessProfile: apiServerAccess(
           args.aks.apiServer,
-          args.runnerEgressIp ? [pulumi.interpolate`${args.runnerEgressIp}/32`] : [],
+          [args.runnerEgressIp, args.nodesEgressIp]
+            .filter((ip): ip is pulumi.Input<string> => ip !== undefined)
+            .map((ip) => pulumi.interpolate`${ip}/32`),
         ),
         // Managed NGINX ingress (app routing); TLS comes from cert-manager (infra/kubernetes/certManager.ts).
         // With the zones listed, the add-on's external-dns keeps each Ingress host's A record pointing at
@@ -405,7 +423,7 @@ export class AksCluster extends pulumi.ComponentResource {
 /** The create-only settings of the cluster: live values (from ARM) next to what config asks for. */
 export function clusterCreateOnly(
   current: containerservice.GetManagedClusterResult,
-  args: Pick<AksClusterArgs, "aks" | "network" | "stack">,
+  args: Pick<AksClusterArgs, "aks" | "network" | "stack" | "egress">,
 ): CreateOnlyField[] {
   const np = current.networkProfile;
   const sys = current.agentPoolProfiles?.find((p) => p.name === SYSTEM_POOL);
@@ -424,6 +442,13 @@ export function clusterCreateOnly(
       current: np?.dnsServiceIP,
       desired: args.network.dnsServiceIp,
       how: recreate,
+    },
+    {
+      // The SDK's ContainerServiceNetworkProfile: outboundType "can only be set at cluster create time".
+      key: "network.egress",
+      current: np?.outboundType,
+      desired: outboundType(args.egress),
+      how: `${recreate} (network.egress ${args.egress} is AKS outboundType ${outboundType(args.egress)}; set network.egress back to keep this cluster)`,
     },
     {
       key: "aks.apiServer.private",

@@ -4,6 +4,7 @@
  */
 import * as yaml from "js-yaml";
 import type { AksConfig, NetworkConfig } from "./config";
+import type { OutboundType } from "./egressPlan";
 import { ephemeralOsDisk } from "./vmSizes";
 
 /** Availability zones when zone-redundant; none otherwise (dev saves the cross-zone cost). */
@@ -146,7 +147,11 @@ export const CLUSTER_IGNORED = ["agentPoolProfiles"];
  * billed per node, learn.microsoft.com/azure/aks/advanced-container-networking-services-overview). The app
  * needs it to reach its LLM provider by name (app.httpsEgressFqdns).
  */
-export function networkProfile(n: NetworkConfig, fqdnPolicies = false) {
+export function networkProfile(
+  n: NetworkConfig,
+  fqdnPolicies = false,
+  outbound: OutboundType = "loadBalancer",
+) {
   return {
     ...(fqdnPolicies
       ? {
@@ -165,7 +170,8 @@ export function networkProfile(n: NetworkConfig, fqdnPolicies = false) {
     serviceCidr: n.serviceCidr,
     dnsServiceIP: n.dnsServiceIp,
     loadBalancerSku: "standard",
-    outboundType: "loadBalancer",
+    // `network.egress` (infra/azure/egressPlan.ts); set explicitly: the SDK would default it to loadBalancer.
+    outboundType: outbound,
   };
 }
 

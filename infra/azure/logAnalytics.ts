@@ -18,6 +18,8 @@ export interface LogAnalyticsArgs {
 /** The Log Analytics workspace that AKS Container Insights and diagnostic settings write to. */
 export class LogAnalytics extends pulumi.ComponentResource {
   public readonly workspaceId: pulumi.Output<string>;
+  /** The workspace (customer) id, a GUID: traffic analytics names the workspace by it. */
+  public readonly customerId: pulumi.Output<string>;
 
   constructor(name: string, args: LogAnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:azure:LogAnalytics", name, {}, opts);
@@ -36,6 +38,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
     this.workspaceId = ws.id;
+    this.customerId = ws.customerId;
     this.registerOutputs({ workspaceId: this.workspaceId });
   }
 }

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as logic from "@pulumi/azure-native/logic";
 import * as alertsmanagement from "@pulumi/azure-native/alertsmanagement";
-import { azureName } from "../naming";
+import { azureName, stackSlug } from "../naming";
 import { NOTIFIER_SECRETS, NOTIFIER_TRIGGER, notifierDefinition } from "./alertNotifierPlan";
 import {
   type AlertTarget,
@@ -91,7 +91,7 @@ export class PlatformAlerts extends pulumi.ComponentResource {
       {
         actionGroupName: azureName("ag", args.stack),
         // At most 12 characters: the sender name of SMS and e-mail notifications.
-        groupShortName: `agents-${args.stack}`.slice(0, 12),
+        groupShortName: `ag-${stackSlug(args.stack)}`.slice(0, 12).replace(/-+$/, ""),
         resourceGroupName: args.resourceGroupName,
         // Action groups are global resources (learn.microsoft.com/azure/azure-monitor/alerts/action-groups).
         location: "Global",

@@ -8,8 +8,8 @@ import { privateEndpoint } from "../azure/privateDns";
 import { redisAccessPolicyAssignment, redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
-/** Azure Managed Redis serves TLS on this port for the `default` database. */
-export const REDIS_PORT = 10000;
+export { REDIS_PORT } from "./redisPlan";
+import { REDIS_PORT } from "./redisPlan";
 /** Azure Managed Redis has exactly one database, and it must be called "default". */
 export const REDIS_DATABASE = "default";
 /**

@@ -40,9 +40,22 @@ const resources = (cpu: string, memory: string, cpuLimit: string, memoryLimit: s
 
 /**
  * Helm values for cert-manager v1.21.2 (keys checked against that version's values.yaml in
- * test/certManager.test.ts). The chart's default security contexts already meet Pod Security "restricted"
- * (runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped).
+ * test/certManager.test.ts). The chart's default security contexts meet Pod Security "restricted"
+ * (runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped), but set no
+ * user or group ids, which Azure Policy's restricted initiative requires (allowed-users-groups MustRunAs:
+ * an unset runAsUser/runAsGroup/fsGroup/supplementalGroups is denied; infra/azure/podSecurityPolicyPlan.ts).
+ * The images run as distroless `nonroot`, uid 65532 (cert-manager make/base_images.mk); Helm merges these
+ * keys into the chart's pod securityContext defaults, so runAsNonRoot and seccomp stay.
  */
+const CERT_MANAGER_UID = 65532;
+const podIds = {
+  securityContext: {
+    runAsUser: CERT_MANAGER_UID,
+    runAsGroup: CERT_MANAGER_UID,
+    fsGroup: CERT_MANAGER_UID,
+    supplementalGroups: [CERT_MANAGER_UID],
+  },
+};
 export function certManagerValues(i: {
   workloadIdentityClientId: string;
   serviceMonitorLabels: Record<string, string>;
@@ -62,11 +75,12 @@ export function certManagerValues(i: {
       labels: { "azure.workload.identity/use": "true" },
     },
     resources: resources("50m", "128Mi", "500m", "256Mi"),
+    ...podIds,
     // certmanager_certificate_expiration_timestamp_seconds and _ready_status feed the certificate alerts.
     prometheus: { enabled: true, servicemonitor: { enabled: true, labels: i.serviceMonitorLabels } },
-    webhook: { resources: resources("20m", "64Mi", "200m", "128Mi") },
-    cainjector: { resources: resources("20m", "128Mi", "200m", "256Mi") },
-    startupapicheck: { resources: resources("10m", "32Mi", "100m", "64Mi") },
+    webhook: { resources: resources("20m", "64Mi", "200m", "128Mi"), ...podIds },
+    cainjector: { resources: resources("20m", "128Mi", "200m", "256Mi"), ...podIds },
+    startupapicheck: { resources: resources("10m", "32Mi", "100m", "64Mi"), ...podIds },
   };
 }
 

@@ -74,6 +74,10 @@ export function createNamespace(
  * Pod-level security context that passes the "restricted" standard: non-root with a fixed uid (images
  * that declare a user name instead of a number would otherwise be refused by runAsNonRoot) and the
  * runtime's default seccomp profile. fsGroup makes mounted volumes readable by that uid.
+ * supplementalGroups too: Azure Policy's restricted initiative (allowed-users-groups, MustRunAs 1-65535)
+ * denies a pod that leaves runAsUser, runAsGroup, fsGroup or supplementalGroups unset
+ * (Azure/azure-policy built-in-references/Kubernetes/allowed-users-groups/template.yaml); an empty list is
+ * dropped by the API server, so it holds the uid.
  */
 export function restrictedPodSecurityContext(uid: number) {
   if (!Number.isInteger(uid) || uid < 1)
@@ -83,6 +87,7 @@ export function restrictedPodSecurityContext(uid: number) {
     runAsUser: uid,
     runAsGroup: uid,
     fsGroup: uid,
+    supplementalGroups: [uid],
     seccompProfile: { type: "RuntimeDefault" },
   };
 }

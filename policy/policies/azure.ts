@@ -33,6 +33,8 @@ export const T = {
   nsg: "azure-native:network:NetworkSecurityGroup",
   subnet: "azure-native:network:Subnet",
   flowLog: "azure-native:network:FlowLog",
+  vnet: "azure-native:network:VirtualNetwork",
+  storageAccount: "azure-native:storage:StorageAccount",
 } as const;
 
 const isProd = (r: PolicyResource) => environmentOf(r) === "prod";
@@ -324,6 +326,41 @@ export const redisPrivate: ResourcePolicy = {
     ]),
 };
 
+export const aksDefender: ResourcePolicy = {
+  kind: "resource",
+  name: "aks-defender",
+  description:
+    "AKS runs the Defender for Containers sensor (securityProfile.defender) reporting to a Log Analytics workspace.",
+  types: [T.cluster],
+  // AKS baseline cluster-stamp.bicep (securityProfile.defender); learn.microsoft.com/azure/defender-for-cloud/defender-for-containers-enable
+  check: (r) =>
+    failures(
+      [
+        at(r.props, "securityProfile", "defender", "securityMonitoring", "enabled") === true,
+        "securityProfile.defender.securityMonitoring.enabled must be true",
+      ],
+      [
+        // Present (its value, the workspace's id, is not known at preview).
+        "logAnalyticsWorkspaceResourceId" in obj(at(r.props, "securityProfile", "defender")),
+        "securityProfile.defender.logAnalyticsWorkspaceResourceId must name the workspace",
+      ],
+    ),
+};
+
+export const subnetNsg: ResourcePolicy = {
+  kind: "resource",
+  name: "subnet-nsg",
+  description:
+    "Every subnet has a network security group (except AzureFirewallSubnet, where Azure Firewall allows none).",
+  types: [T.subnet],
+  // mspnp/aks-baseline spoke: an NSG on each subnet; learn.microsoft.com/azure/firewall/firewall-faq (no NSG on the firewall subnet)
+  check: (r) =>
+    String(at(r.props, "subnetName")) === "AzureFirewallSubnet"
+      ? []
+      : // Present (the NSG's id is not known at preview).
+        failures(["id" in obj(at(r.props, "networkSecurityGroup")), "networkSecurityGroup must be set"]),
+};
+
 export const azureResourcePolicies: ResourcePolicy[] = [
   aksEntraRbac,
   aksLocalAccountsDisabled,
@@ -341,4 +378,6 @@ export const azureResourcePolicies: ResourcePolicy[] = [
   postgresTls,
   redisTls,
   redisPrivate,
+  aksDefender,
+  subnetNsg,
 ];

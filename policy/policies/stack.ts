@@ -186,6 +186,8 @@ export const STATEFUL_TYPES = [
   T.workspace,
   T.registry,
   T.metricsWorkspace,
+  // The VNet flow logs: network evidence for postmortems and audits.
+  T.storageAccount,
 ] as const;
 
 export const statefulProtectedProd: StackPolicy = {
@@ -371,6 +373,59 @@ export const azurePlatformAlerts: StackPolicy = {
   },
 };
 
+/** "Kubernetes cluster pod security restricted standards for Linux-based workloads" (built-in initiative). */
+export const POD_SECURITY_INITIATIVE = "42b8ef37-b724-4e24-bbc8-7a7708edfe00";
+
+export const aksPodSecurityInitiative: StackPolicy = {
+  kind: "stack",
+  name: "aks-pod-security-initiative",
+  description:
+    "The cluster has the pod security restricted initiative assigned: Deny in prod, at least Audit in dev, never excluding the app namespace.",
+  // AKS baseline (workload-team/modules/policies.bicep) and issue 16: Audit in dev, Deny in prod.
+  check: (rs) => {
+    const prod = stackEnvironment(rs) === "prod";
+    const ok = ofType(rs, T.policyAssignment).some((a) => {
+      const p = obj(peek(() => a.props.parameters));
+      const effect = String(obj(p.effect).value ?? "Audit").toLowerCase();
+      const excluded = arr(obj(p.excludedNamespaces).value).map(String);
+      return (
+        String(peek(() => a.props.policyDefinitionId)).endsWith(`/${POD_SECURITY_INITIATIVE}`) &&
+        (prod ? effect === "deny" : effect === "deny" || effect === "audit") &&
+        !excluded.some((n) => n === "agents" || n === "*")
+      );
+    });
+    return ok
+      ? []
+      : againstEachCluster(
+          rs,
+          `no assignment of the pod security restricted initiative ${POD_SECURITY_INITIATIVE} with effect ${prod ? "Deny" : "Audit or Deny"} that covers the app namespace`,
+        );
+  },
+};
+
+export const vnetFlowLogs: StackPolicy = {
+  kind: "stack",
+  name: "vnet-flow-logs",
+  description:
+    "Every VNet has a flow log (VNet flow logs; NSG flow logs can no longer be created) with retention and traffic analytics into Log Analytics.",
+  // learn.microsoft.com/azure/network-watcher/vnet-flow-logs-overview; nsg-flow-logs-overview (retirement)
+  check: (rs) => {
+    const good = ofType(rs, T.flowLog).filter(
+      (f) =>
+        f.props.enabled === true &&
+        obj(f.props.retentionPolicy).enabled === true &&
+        obj(obj(f.props.flowAnalyticsConfiguration).networkWatcherFlowAnalyticsConfiguration).enabled ===
+          true,
+    );
+    return good.length >= ofType(rs, T.vnet).length
+      ? []
+      : ofType(rs, T.vnet).map((v) => ({
+          resource: label(v),
+          message: "no enabled flow log with a retention policy and traffic analytics",
+        }));
+  },
+};
+
 export const stackPolicies: StackPolicy[] = [
   aksUserPoolSeparate,
   acrPullAssigned,
@@ -382,4 +437,6 @@ export const stackPolicies: StackPolicy[] = [
   aksAllowedImages,
   prometheusRemoteWriteProd,
   azurePlatformAlerts,
+  aksPodSecurityInitiative,
+  vnetFlowLogs,
 ];

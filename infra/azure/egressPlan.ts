@@ -1,0 +1,47 @@
+/**
+ * Pure decisions for how the nodes reach the internet (config `network.egress`, infra/azure/network.ts and
+ * the cluster's networkProfile.outboundType). Microsoft's options (learn.microsoft.com/azure/aks/
+ * egress-outboundtype):
+ *  - loadBalancer: AKS' outbound rules on its Standard load balancer (zone-redundant, addresses AKS picks).
+ *  - natGateway: a NAT gateway on the node subnet with one static public address (`userAssignedNATGateway`;
+ *    the gateway must be on the subnet before the cluster is created). 64,512 SNAT ports per address
+ *    instead of the load balancer's preallocated share, and a fixed address partners can allow-list. The
+ *    Standard SKU is zonal ("non-zonal" when no zone is given, learn.microsoft.com/azure/nat-gateway/
+ *    nat-availability-zones): a zone outage can take egress down; StandardV2, the zone-redundant SKU, is
+ *    not in this SDK's API version.
+ *  - firewall: Azure Firewall in AzureFirewallSubnet, a route table sending 0.0.0.0/0 to its private
+ *    address (`userDefinedRouting`), application rules with the AzureKubernetesService FQDN tag and the
+ *    names this platform calls, as the AKS baseline's hub does (mspnp/aks-baseline network-team/
+ *    hub-regionA.bicep at 242440791c74cc3604f7d6453755fc44e05c5c0b).
+ * AKS sets outboundType at creation (the SDK's ContainerServiceNetworkProfile: "can only be set at cluster
+ * create time"): a change is refused before the update (infra/azure/aks.ts guardCreateOnly).
+ */
+import type { EgressMode, NetworkConfig } from "./config";
+
+/** `network.egress`, or its default: a NAT gateway in prod (a fixed address, no SNAT exhaustion), the load balancer in dev. */
+export function egressMode(n: Pick<NetworkConfig, "egress">, environment: "dev" | "prod"): EgressMode {
+  return n.egress ?? (environment === "prod" ? "natGateway" : "loadBalancer");
+}
+
+export type OutboundType = "loadBalancer" | "userAssignedNATGateway" | "userDefinedRouting";
+
+export function outboundType(mode: EgressMode): OutboundType {
+  switch (mode) {
+    case "loadBalancer":
+      return "loadBalancer";
+    case "natGateway":
+      return "userAssignedNATGateway";
+    case "firewall":
+      return "userDefinedRouting";
+  }
+}
+
+/** The route that sends everything through the firewall (the baseline's r-nexthop-to-fw). */
+export function firewallRoute(firewallPrivateIp: string) {
+  return {
+    name: "default-via-firewall",
+    addressPrefix: "0.0.0.0/0",
+    nextHopType: "VirtualAppliance" as const,
+    nextHopIpAddress: firewallPrivateIp,
+  };
+}
