@@ -41,6 +41,13 @@ describe("config messages: the fix is the working command", () => {
         "    fix: pulumi config set monitoring-platform:protect <true|false>",
     ],
     [
+      "egress through a firewall is refused, pointing at why and at what is there",
+      { network: { egress: "firewall" } },
+      "monitoring-platform:network.egress must be loadBalancer or natGateway (Azure Firewall egress is not built: " +
+        'docs/security-baseline.md); allowed: one of: loadBalancer, natGateway (got "firewall")\n' +
+        "    fix: pulumi config set --path 'monitoring-platform:network.egress' <loadBalancer|natGateway>",
+    ],
+    [
       "nested enum typo: the allowed values and the nearest one in the command",
       { aks: { tier: "Standrad" } },
       'monitoring-platform:aks.tier must be one of: Free, Standard (got "Standrad")\n' +

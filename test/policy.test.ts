@@ -250,8 +250,6 @@ function goodStack(): PolicyResource[] {
     deadman,
     podSecurity,
     subnet("snet-x-aks"),
-    // Azure Firewall allows no NSG on its subnet: not a finding.
-    subnet("AzureFirewallSubnet", { networkSecurityGroup: undefined }),
     vnet,
     flowLog,
   ];

@@ -85,16 +85,13 @@ describe("egress", () => {
   it("defaults to a NAT gateway in prod and the load balancer in dev; an explicit choice wins", () => {
     expect(egressMode({}, "prod")).toBe("natGateway");
     expect(egressMode({}, "dev")).toBe("loadBalancer");
-    expect(egressMode({ egress: "firewall" }, "dev")).toBe("firewall");
+    expect(egressMode({ egress: "natGateway" }, "dev")).toBe("natGateway");
     expect(egressMode({ egress: "loadBalancer" }, "prod")).toBe("loadBalancer");
   });
 
   it("maps each mode to AKS' outboundType", () => {
-    expect(["loadBalancer", "natGateway", "firewall"].map((m) => outboundType(m as never))).toEqual([
-      "loadBalancer",
-      "userAssignedNATGateway",
-      "userDefinedRouting",
-    ]);
+    expect(outboundType("loadBalancer")).toBe("loadBalancer");
+    expect(outboundType("natGateway")).toBe("userAssignedNATGateway");
   });
 });
 

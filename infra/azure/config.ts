@@ -7,9 +7,8 @@ import { contains, overlaps, parseCidr, parseIp } from "../cidr";
 import { ephemeralOsDisk } from "./vmSizes";
 import { cidr, hhmm, int, MAINTENANCE_DAYS, UUID_RE, vmSize, type Issue } from "../configSchema";
 
-export const EGRESS_MODES = ["loadBalancer", "natGateway", "firewall"] as const;
+export const EGRESS_MODES = ["loadBalancer", "natGateway"] as const;
 export type EgressMode = (typeof EGRESS_MODES)[number];
-const FQDN_PATTERN_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 
 export const networkSchema = z.strictObject({
   /** Address space of the VNet. */
@@ -28,27 +27,14 @@ export const networkSchema = z.strictObject({
   dnsServiceIp: z.string().refine((s) => parseIp(s) !== undefined, { message: "must be an IPv4 address" }),
   /**
    * How the nodes reach the internet (infra/azure/egressPlan.ts): "loadBalancer" (AKS' outbound rules on
-   * its load balancer), "natGateway" (a NAT gateway on the node subnet, one static address) or "firewall"
-   * (Azure Firewall with the AKS FQDN tag rules; a route table sends 0.0.0.0/0 to it). Unset: natGateway
-   * in prod, loadBalancer in dev. Fixed at cluster creation (AKS outboundType).
+   * its load balancer) or "natGateway" (a NAT gateway on the node subnet, one static address). Unset:
+   * natGateway in prod, loadBalancer in dev. Fixed at cluster creation (AKS outboundType).
    */
-  egress: z.enum(EGRESS_MODES, { message: 'must be "loadBalancer", "natGateway" or "firewall"' }).optional(),
-  /** With `egress: firewall`: the AzureFirewallSubnet (a /26 or larger, inside the VNet) and extra FQDNs. */
-  firewall: z
-    .strictObject({
-      subnetCidr: cidr,
-      /**
-       * HTTPS names the cluster needs beyond AKS' own (the AzureKubernetesService FQDN tag) and the ones the
-       * program derives (LLM provider, Entra ID, PagerDuty, Slack, Azure Monitor, the chart registries):
-       * e.g. the heartbeat service's host.
-       */
-      allowedFqdns: z
-        .array(
-          z
-            .string()
-            .regex(FQDN_PATTERN_RE, { message: "must be a host name such as hc-ping.com or *.example.com" }),
-        )
-        .default([]),
+  egress: z
+    .enum(EGRESS_MODES, {
+      // Azure Firewall egress would break the public ingress (asymmetric routing): docs/security-baseline.md.
+      message:
+        "must be loadBalancer or natGateway (Azure Firewall egress is not built: docs/security-baseline.md)",
     })
     .optional(),
   /** VNet flow logs (NSG flow logs can no longer be created since 30 June 2025): retention in days. */
@@ -214,7 +200,6 @@ export function checkNetwork(n: NetworkConfig, issue: Issue): void {
     issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps the VNet ${n.vnetCidr}`);
   if (svc && pod && overlaps(svc, pod))
     issue(["network", "serviceCidr"], `${n.serviceCidr} overlaps network.podCidr`);
-  checkFirewall(n, vnet, subnets, issue);
   const dns = parseIp(n.dnsServiceIp);
   if (svc && dns !== undefined && (dns < svc.start || dns > svc.end)) {
     issue(
@@ -222,44 +207,6 @@ export function checkNetwork(n: NetworkConfig, issue: Issue): void {
       `${n.dnsServiceIp} must lie inside network.serviceCidr ${n.serviceCidr}`,
     );
   }
-}
-
-/** `egress: firewall` needs its subnet: a /26 or larger (Azure Firewall's minimum), apart from the others. */
-function checkFirewall(
-  n: NetworkConfig,
-  vnet: NonNullable<ReturnType<typeof parseCidr>>,
-  subnets: { k: string; c: ReturnType<typeof parseCidr> }[],
-  issue: Issue,
-): void {
-  if (n.egress === "firewall" && !n.firewall) {
-    issue(
-      ["network", "firewall", "subnetCidr"],
-      `is required with network.egress firewall (the AzureFirewallSubnet, a free /26 inside ${n.vnetCidr}): ` +
-        `pulumi config set --path 'monitoring-platform:network.firewall.subnetCidr' <a free /26, e.g. 10.30.11.0/26>`,
-    );
-  }
-  if (n.firewall && n.egress !== "firewall") {
-    issue(
-      ["network", "firewall"],
-      `is set but network.egress is ${n.egress ?? "unset"}: set network.egress to firewall, or remove network.firewall ` +
-        `(pulumi config rm --path 'monitoring-platform:network.firewall')`,
-    );
-  }
-  const fw = n.firewall && parseCidr(n.firewall.subnetCidr);
-  if (!fw) return;
-  if (!contains(vnet, fw))
-    issue(["network", "firewall", "subnetCidr"], `${fw.text} is outside network.vnetCidr ${n.vnetCidr}`);
-  if (fw.prefix > 26)
-    issue(
-      ["network", "firewall", "subnetCidr"],
-      `${fw.text} is smaller than the /26 Azure Firewall needs (learn.microsoft.com/azure/firewall/firewall-faq)`,
-    );
-  for (const { k, c } of subnets)
-    if (c && overlaps(c, fw))
-      issue(
-        ["network", "firewall", "subnetCidr"],
-        `${fw.text} overlaps network.${k} ${c.text}: give it its own range`,
-      );
 }
 
 /** The AKS settings that depend on each other. */

@@ -9,10 +9,11 @@
  *    Standard SKU is zonal ("non-zonal" when no zone is given, learn.microsoft.com/azure/nat-gateway/
  *    nat-availability-zones): a zone outage can take egress down; StandardV2, the zone-redundant SKU, is
  *    not in this SDK's API version.
- *  - firewall: Azure Firewall in AzureFirewallSubnet, a route table sending 0.0.0.0/0 to its private
- *    address (`userDefinedRouting`), application rules with the AzureKubernetesService FQDN tag and the
- *    names this platform calls, as the AKS baseline's hub does (mspnp/aks-baseline network-team/
- *    hub-regionA.bicep at 242440791c74cc3604f7d6453755fc44e05c5c0b).
+ * Azure Firewall egress (`userDefinedRouting`, as the AKS baseline's hub does) is not offered: with a route
+ * of 0.0.0.0/0 to the firewall, replies to the public app-routing load balancer leave through the firewall
+ * and are dropped (asymmetric routing, learn.microsoft.com/azure/aks/limit-egress-traffic). It needs the
+ * ingress behind the firewall (DNAT to an internal load balancer at a fixed address, and DNS records that
+ * point at the firewall instead of app-routing's): docs/security-baseline.md.
  * AKS sets outboundType at creation (the SDK's ContainerServiceNetworkProfile: "can only be set at cluster
  * create time"): a change is refused before the update (infra/azure/aks.ts guardCreateOnly).
  */
@@ -23,25 +24,8 @@ export function egressMode(n: Pick<NetworkConfig, "egress">, environment: "dev" 
   return n.egress ?? (environment === "prod" ? "natGateway" : "loadBalancer");
 }
 
-export type OutboundType = "loadBalancer" | "userAssignedNATGateway" | "userDefinedRouting";
+export type OutboundType = "loadBalancer" | "userAssignedNATGateway";
 
 export function outboundType(mode: EgressMode): OutboundType {
-  switch (mode) {
-    case "loadBalancer":
-      return "loadBalancer";
-    case "natGateway":
-      return "userAssignedNATGateway";
-    case "firewall":
-      return "userDefinedRouting";
-  }
-}
-
-/** The route that sends everything through the firewall (the baseline's r-nexthop-to-fw). */
-export function firewallRoute(firewallPrivateIp: string) {
-  return {
-    name: "default-via-firewall",
-    addressPrefix: "0.0.0.0/0",
-    nextHopType: "VirtualAppliance" as const,
-    nextHopIpAddress: firewallPrivateIp,
-  };
+  return mode === "natGateway" ? "userAssignedNATGateway" : "loadBalancer";
 }

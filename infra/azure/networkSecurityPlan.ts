@@ -9,10 +9,6 @@
  * DenyAllInBound 65500; outbound AllowVnetOutBound, AllowInternetOutBound, DenyAllOutBound. So internet
  * traffic is denied inbound everywhere unless a rule below admits it; where a subnet should not take traffic
  * from the rest of the VNet either, an explicit DenyAllInbound at 4000 closes what AllowVnetInBound opens.
- *
- * No NSG on AzureFirewallSubnet: Azure Firewall does not support one there
- * (learn.microsoft.com/azure/firewall/firewall-faq, "Are Network Security Groups (NSGs) supported on the
- * AzureFirewallSubnet?").
  */
 import type { NetworkConfig } from "./config";
 import { REDIS_PORT } from "../data/redisPlan";

@@ -350,15 +350,12 @@ export const aksDefender: ResourcePolicy = {
 export const subnetNsg: ResourcePolicy = {
   kind: "resource",
   name: "subnet-nsg",
-  description:
-    "Every subnet has a network security group (except AzureFirewallSubnet, where Azure Firewall allows none).",
+  description: "Every subnet has a network security group.",
   types: [T.subnet],
-  // mspnp/aks-baseline spoke: an NSG on each subnet; learn.microsoft.com/azure/firewall/firewall-faq (no NSG on the firewall subnet)
+  // mspnp/aks-baseline spoke: an NSG on each subnet (infra/azure/networkSecurityPlan.ts)
   check: (r) =>
-    String(at(r.props, "subnetName")) === "AzureFirewallSubnet"
-      ? []
-      : // Present (the NSG's id is not known at preview).
-        failures(["id" in obj(at(r.props, "networkSecurityGroup")), "networkSecurityGroup must be set"]),
+    // Present (the NSG's id is not known at preview).
+    failures(["id" in obj(at(r.props, "networkSecurityGroup")), "networkSecurityGroup must be set"]),
 };
 
 export const azureResourcePolicies: ResourcePolicy[] = [
