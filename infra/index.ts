@@ -233,6 +233,7 @@ const remoteWrite = cfg.monitoring.remoteWrite.enabled
       oidcIssuerUrl: aks.oidcIssuerUrl,
       subscriptionId: client.subscriptionId,
       protect: cfg.protect,
+      grafanaPrincipalId: monitoringIdentity.principalId,
     })
   : undefined;
 const monitoring = new MonitoringStack("monitoring", {
@@ -251,7 +252,11 @@ const monitoring = new MonitoringStack("monitoring", {
   // depending on it: cert-manager's ingress-shim creates the Certificate once the issuer exists and retries
   // until then (https://cert-manager.io/docs/usage/ingress/).
   clusterIssuer: CLUSTER_ISSUER,
-  remoteWrite: remoteWrite && { url: remoteWrite.url, clientId: remoteWrite.clientId },
+  remoteWrite: remoteWrite && {
+    url: remoteWrite.url,
+    clientId: remoteWrite.clientId,
+    queryEndpoint: remoteWrite.queryEndpoint,
+  },
 });
 
 // 5. data

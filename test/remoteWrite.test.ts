@@ -76,6 +76,34 @@ describe("remote write: pure pieces", () => {
     ]);
   });
 
+  it("gives Grafana the workspace as a second data source, through the Azure Prometheus plugin as its own identity", () => {
+    const g = values({
+      url: "https://ingest/write",
+      clientId: "prom-client",
+      queryEndpoint: "https://amw.westeurope.prometheus.monitor.azure.com",
+    }).grafana;
+    expect(g.additionalDataSources).toEqual([
+      {
+        name: "Azure Monitor workspace (long-term, all clusters)",
+        uid: "azure-monitor-workspace",
+        type: "grafana-azureprometheus-datasource",
+        access: "proxy",
+        url: "https://amw.westeurope.prometheus.monitor.azure.com",
+        editable: false,
+        jsonData: { httpMethod: "POST", azureCredentials: { authType: "workloadidentity" } },
+      },
+    ]);
+    expect(g.plugins).toEqual(["grafana-azureprometheus-datasource 1.0.2"]);
+    // The plugin attaches tokens only with Azure auth and workload identity on; Entra sign-in stays as it was.
+    expect(g["grafana.ini"].auth).toEqual({ disable_login_form: true, azure_auth_enabled: true });
+    expect(g["grafana.ini"].azure).toEqual({ workload_identity_enabled: true });
+    expect(g["grafana.ini"]["auth.azuread"].enabled).toBe(true);
+    // An existing workspace without a known endpoint: no data source (docs/remote-write.md says how to add it).
+    const shared = values({ url: "https://ingest/write", clientId: "prom-client" }).grafana;
+    expect(shared).not.toHaveProperty("additionalDataSources");
+    expect(shared["grafana.ini"]).not.toHaveProperty("azure");
+  });
+
   it("without remote write, sets none of it", () => {
     const p = values().prometheus;
     expect(p).not.toHaveProperty("serviceAccount");
@@ -165,6 +193,16 @@ describe("remote write in the renders", () => {
       /\/dataCollectionRules\/.+\/streams\/Microsoft-PrometheusMetrics\/api\/v1\/write\?api-version=2023-04-24$/,
     );
     expect(rw[0].azureAd.workloadIdentity).toHaveProperty("clientId");
+    // Grafana (the monitoring identity) may read the workspace, nothing more.
+    const readers = resources.filter(
+      (r) =>
+        r.type === "azure-native:authorization:RoleAssignment" &&
+        String(r.inputs.roleDefinitionId).endsWith("/b0d8363b-8ddd-447d-831f-62ca05bff136"),
+    );
+    expect(readers.map((r) => r.name)).toEqual(["remote-write-grafana-reader"]);
+    expect(values.grafana.additionalDataSources.map((d: { uid: string }) => d.uid)).toEqual([
+      "azure-monitor-workspace",
+    ]);
   });
 
   it("dev: no workspace, no rule, no identity, no remote write", () => {

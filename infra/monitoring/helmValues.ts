@@ -1,7 +1,12 @@
 /**
  * Pure: the kube-prometheus-stack release (pinned chart) and its values, computed from stack config.
  */
-import { remoteWriteSpec } from "./remoteWritePlan";
+import {
+  AZURE_PROMETHEUS_PLUGIN,
+  remoteWriteSpec,
+  WORKSPACE_GRAFANA_INI,
+  workspaceDataSource,
+} from "./remoteWritePlan";
 import type { MonitoringConfig } from "./config";
 import { VAULT_SECRETS } from "../azure/secrets";
 import { CHART_VERSIONS as chartVersions } from "./chartVersions";
@@ -95,7 +100,7 @@ export interface HelmValuesInput {
   /** cert-manager ClusterIssuer that issues Grafana's certificate. */
   clusterIssuer: string;
   /** Remote write to the Azure Monitor workspace (`monitoring.remoteWrite`), as Prometheus' own identity. */
-  remoteWrite?: { url: string; clientId: string };
+  remoteWrite?: { url: string; clientId: string; queryEndpoint?: string };
 }
 
 const csiVolume = {
@@ -361,6 +366,24 @@ function alertmanagerValues(i: HelmValuesInput): Record<string, unknown> {
 }
 
 /** Grafana: one replica on a volume, Entra sign-in, the ingress, the dashboard sidecar. */
+/** grafana.ini, and with remote write to a workspace we know the endpoint of, its data source and plugin. */
+function workspaceInGrafana(m: MonitoringConfig, i: HelmValuesInput): Record<string, unknown> {
+  const ini = grafanaIni(m, i.tenantId);
+  const endpoint = i.remoteWrite?.queryEndpoint;
+  if (!endpoint) return { "grafana.ini": ini };
+  return {
+    "grafana.ini": {
+      ...ini,
+      auth: { ...ini.auth, ...WORKSPACE_GRAFANA_INI.auth },
+      azure: WORKSPACE_GRAFANA_INI.azure,
+    },
+    plugins: [`${AZURE_PROMETHEUS_PLUGIN.id} ${AZURE_PROMETHEUS_PLUGIN.version}`],
+    // kube-prometheus-stack's own key (templates/grafana/configmaps-datasources.yaml): provisioned beside
+    // the in-cluster Prometheus data source, through the datasource sidecar's ConfigMap.
+    additionalDataSources: [workspaceDataSource(endpoint)],
+  };
+}
+
 function grafanaValues(i: HelmValuesInput): Record<string, unknown> {
   const m = i.monitoring;
   return {
@@ -390,7 +413,7 @@ function grafanaValues(i: HelmValuesInput): Record<string, unknown> {
     // The Service stays in-cluster; people come in through the app-routing ingress with TLS.
     service: { type: "ClusterIP" },
     ingress: grafanaIngress(m.grafana.url, i.clusterIssuer),
-    "grafana.ini": grafanaIni(m, i.tenantId),
+    ...workspaceInGrafana(m, i),
     sidecar: {
       dashboards: {
         enabled: true,

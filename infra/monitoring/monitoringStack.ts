@@ -40,7 +40,12 @@ export interface MonitoringStackArgs {
   /** cert-manager ClusterIssuer that issues Grafana's TLS certificate (annotation on its Ingress). */
   clusterIssuer: pulumi.Input<string>;
   /** Remote write (`monitoring.remoteWrite.enabled`): the ingestion URL and Prometheus' identity. */
-  remoteWrite?: { url: pulumi.Input<string>; clientId: pulumi.Input<string> };
+  remoteWrite?: {
+    url: pulumi.Input<string>;
+    clientId: pulumi.Input<string>;
+    /** The workspace's PromQL endpoint: Grafana's second data source (known for a workspace made here). */
+    queryEndpoint?: pulumi.Input<string | undefined>;
+  };
 }
 
 /**
@@ -215,7 +220,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
         args.workloadIdentityClientId,
         args.tenantId,
         args.clusterIssuer,
-        args.remoteWrite ? pulumi.all([args.remoteWrite.url, args.remoteWrite.clientId]) : undefined,
+        args.remoteWrite
+          ? pulumi.all([args.remoteWrite.url, args.remoteWrite.clientId, args.remoteWrite.queryEndpoint])
+          : undefined,
       ])
       .apply(([cluster, clientId, tenantId, clusterIssuer, remoteWrite]) =>
         helmValues({
@@ -227,7 +234,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
           environment: args.environment,
           tenantId,
           clusterIssuer,
-          remoteWrite: remoteWrite ? { url: remoteWrite[0], clientId: remoteWrite[1] } : undefined,
+          remoteWrite: remoteWrite
+            ? { url: remoteWrite[0], clientId: remoteWrite[1], queryEndpoint: remoteWrite[2] }
+            : undefined,
         }),
       );
     return new k8s.helm.v3.Release(

@@ -7,7 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { MetricsWorkspace } from "../azure/metricsWorkspace";
 import { WorkloadIdentity } from "../azure/workloadIdentity";
 import type { MonitoringConfig } from "./config";
-import { MONITORING_METRICS_PUBLISHER, PROMETHEUS_SERVICE_ACCOUNT } from "./remoteWritePlan";
+import * as authorization from "@pulumi/azure-native/authorization";
+import {
+  MONITORING_DATA_READER,
+  MONITORING_METRICS_PUBLISHER,
+  PROMETHEUS_SERVICE_ACCOUNT,
+} from "./remoteWritePlan";
 
 export interface PrometheusRemoteWriteArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -18,6 +23,8 @@ export interface PrometheusRemoteWriteArgs {
   oidcIssuerUrl: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
   protect: boolean;
+  /** Grafana's identity (the monitoring identity): gets Monitoring Data Reader on the workspace. */
+  grafanaPrincipalId: pulumi.Input<string>;
 }
 
 export class PrometheusRemoteWrite extends pulumi.ComponentResource {
@@ -56,6 +63,17 @@ export class PrometheusRemoteWrite extends pulumi.ComponentResource {
           metricsPublisher: { roleDefinitionGuid: MONITORING_METRICS_PUBLISHER, scope: metrics.ruleId },
         },
         subscriptionId: args.subscriptionId,
+      },
+      { parent: this },
+    );
+    // Grafana queries the workspace as its own workload identity (its second data source, helmValues.ts).
+    new authorization.RoleAssignment(
+      `${name}-grafana-reader`,
+      {
+        principalId: args.grafanaPrincipalId,
+        principalType: "ServicePrincipal",
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${MONITORING_DATA_READER}`,
+        scope: metrics.workspaceId,
       },
       { parent: this },
     );

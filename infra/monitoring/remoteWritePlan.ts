@@ -69,3 +69,43 @@ export function remoteWriteSpec(i: { url: string; clientId: string; tenantId: st
     },
   ];
 }
+
+/**
+ * Built-in role "Monitoring Data Reader": queries an Azure Monitor workspace's Prometheus endpoint (what
+ * Microsoft's prometheus-grafana page and the Azure Prometheus plugin's docs say the data source needs).
+ */
+export const MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136";
+
+/**
+ * Grafana's data source for the workspace, so the 18 months of metrics (and other clusters' series) are one
+ * click away and stay reachable when this cluster is gone. Grafana 13 queries Azure Monitor workspaces
+ * through the "Azure Monitor Managed Service for Prometheus" plugin (grafana/azure-prometheus-datasource
+ * docs/sources/configure.md: type grafana-azureprometheus-datasource, httpMethod POST,
+ * azureCredentials.authType workloadidentity; Azure auth on the core prometheus type is migrated to it in
+ * Grafana 13). Not bundled: installed at start-up (the grafana chart's `plugins`, GF_INSTALL_PLUGINS; the
+ * pod reaches grafana.com), pinned. The token is the Grafana pod's own workload identity (the monitoring
+ * identity), which gets Monitoring Data Reader on the workspace.
+ */
+export const AZURE_PROMETHEUS_PLUGIN = { id: "grafana-azureprometheus-datasource", version: "1.0.2" };
+export const WORKSPACE_DATASOURCE_UID = "azure-monitor-workspace";
+
+export function workspaceDataSource(queryEndpoint: string) {
+  return {
+    name: "Azure Monitor workspace (long-term, all clusters)",
+    uid: WORKSPACE_DATASOURCE_UID,
+    type: AZURE_PROMETHEUS_PLUGIN.id,
+    access: "proxy",
+    url: queryEndpoint,
+    editable: false,
+    jsonData: { httpMethod: "POST", azureCredentials: { authType: "workloadidentity" } },
+  };
+}
+
+/**
+ * grafana.ini for that data source: the plugin attaches Azure tokens only with `[auth] azure_auth_enabled`,
+ * and workload identity needs `[azure] workload_identity_enabled` (the plugin's configure.md).
+ */
+export const WORKSPACE_GRAFANA_INI = {
+  auth: { azure_auth_enabled: true },
+  azure: { workload_identity_enabled: true },
+};
