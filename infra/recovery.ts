@@ -302,6 +302,8 @@ export function recoveryStackConfig(
     "monitoring-platform:location": req.region,
     [KEY]: JSON.stringify(recoverySection(req)),
   };
+  const monitoring = reconnectedMonitoring(source, req);
+  if (monitoring) out["monitoring-platform:monitoring"] = JSON.stringify(monitoring);
   const app = parseJson(source["monitoring-platform:app"]);
   const registry = parseJson(source["monitoring-platform:registry"]);
   if (app && typeof app.image === "string" && !registry?.existingId) {
@@ -312,6 +314,40 @@ export function recoveryStackConfig(
     });
   }
   return out;
+}
+
+/** The Azure Monitor workspace a stack creates for remote write (infra/monitoring/remoteWritePlan.ts). */
+export function metricsWorkspaceId(subscriptionId: string, stack: string): string {
+  return (
+    `/subscriptions/${subscriptionId}/resourceGroups/${azureName("rg", stack)}` +
+    `/providers/Microsoft.Monitor/accounts/${azureName("amw", stack)}`
+  );
+}
+
+/**
+ * The rebuilt stack writes to the source's own metrics workspace when that workspace is still there: a
+ * rebuild in the same region (the region stands), or a workspace the source placed in another region
+ * (`monitoring.remoteWrite.location`) than the one being left. Then the 18 months of history and the new
+ * cluster's series sit in one place, under the new cluster's name. A workspace in the lost region is not
+ * reachable (regional, not replicated): the rebuild makes its own, as a fresh stack does. A source that
+ * already names a shared workspace (`workspaceId`) keeps it unchanged.
+ */
+function reconnectedMonitoring(source: Record<string, string>, req: RecoveryRequest) {
+  const monitoring = parseJson(source["monitoring-platform:monitoring"]);
+  const rw = monitoring?.remoteWrite as
+    { enabled?: unknown; workspaceId?: unknown; location?: unknown } | undefined;
+  if (!monitoring || rw?.enabled !== true || rw.workspaceId !== undefined) return undefined;
+  const workspaceLocation = typeof rw.location === "string" ? rw.location : req.sourceLocation;
+  const lost = req.region !== req.sourceLocation && workspaceLocation === req.sourceLocation;
+  if (lost) return undefined;
+  return {
+    ...monitoring,
+    remoteWrite: {
+      ...rw,
+      workspaceId: metricsWorkspaceId(req.subscriptionId, req.sourceStack),
+      location: workspaceLocation,
+    },
+  };
 }
 
 function parseJson(s: string | undefined): Record<string, unknown> | undefined {

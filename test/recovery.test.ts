@@ -301,4 +301,49 @@ describe("recovery plan", () => {
     );
     expect(shared["monitoring-platform:app"]).toBe(app);
   });
+
+  it("reconnects to the source's metrics workspace when it is still there, and makes a new one when it is lost", () => {
+    const req = (region: string) => ({
+      sourceStack: "prod",
+      targetStack: "prod-dr",
+      sourceLocation: "westeurope",
+      region,
+      restoreTime: "2026-12-01T01:00:00Z",
+      subscriptionId: SUB,
+    });
+    const monitoring = (remoteWrite: Record<string, unknown>) => ({
+      "monitoring-platform:monitoring": JSON.stringify({ namespace: "monitoring", remoteWrite }),
+    });
+    const rw = (out: Record<string, string>) =>
+      JSON.parse(out["monitoring-platform:monitoring"]!).remoteWrite;
+    const own = `/subscriptions/${SUB}/resourceGroups/rg-agents-prod/providers/Microsoft.Monitor/accounts/amw-agents-prod`;
+    // Same region (the cluster was lost, the region stands): the same workspace, history continues.
+    expect(rw(recoveryStackConfig(monitoring({ enabled: true }), req("westeurope")))).toEqual({
+      enabled: true,
+      workspaceId: own,
+      location: "westeurope",
+    });
+    // Region lost with the workspace in it: the rebuild makes its own (config unchanged).
+    expect(rw(recoveryStackConfig(monitoring({ enabled: true }), req("northeurope")))).toEqual({
+      enabled: true,
+    });
+    // The workspace was elsewhere (remoteWrite.location): reachable, so reconnect.
+    expect(
+      rw(recoveryStackConfig(monitoring({ enabled: true, location: "swedencentral" }), req("northeurope"))),
+    ).toEqual({
+      enabled: true,
+      workspaceId: own,
+      location: "swedencentral",
+    });
+    // A shared workspace, or no remote write: left as they are.
+    const shared = {
+      enabled: true,
+      workspaceId: "/subscriptions/x/resourceGroups/m/providers/Microsoft.Monitor/accounts/shared",
+      location: "westeurope",
+    };
+    expect(rw(recoveryStackConfig(monitoring(shared), req("northeurope")))).toEqual(shared);
+    expect(rw(recoveryStackConfig(monitoring({ enabled: false }), req("westeurope")))).toEqual({
+      enabled: false,
+    });
+  });
 });

@@ -51,7 +51,7 @@ describe("remote write: pure pieces", () => {
     });
   });
 
-  const values = (remoteWrite?: { url: string; clientId: string }) =>
+  const values = (remoteWrite?: { url: string; clientId: string; queryEndpoint?: string }) =>
     helmValues({
       monitoring: parseStackConfig(stackConfig("prod").config).monitoring,
       zoneRedundant: true,
