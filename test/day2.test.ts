@@ -47,6 +47,9 @@ const CREATE_ONLY: Record<string, RegExp> = {
   // Flexible Server: zone, geo backup fixed at creation; storage cannot shrink.
   "azure-native:dbforpostgresql:Server":
     /^(availabilityZone|backup\.geoRedundantBackup|storage\.storageSizeGB)/,
+  // Storage account name and kind, the flow log's target and parent are fixed at creation.
+  "azure-native:storage:StorageAccount": /^(accountName|kind)/,
+  "azure-native:network:FlowLog": /^(targetResourceId|networkWatcherName|resourceGroupName|flowLogName)/,
   // Key Vault: soft-delete retention fixed at creation.
   "azure-native:keyvault:Vault": /^properties\.softDeleteRetentionInDays/,
 };
@@ -164,6 +167,31 @@ describe("day 2: the next plan after a week of normal operation (prod)", () => {
     }
   });
 
+  it("Azure alerts, NSGs, the flow log and its storage: present on the rerun, nothing planned", () => {
+    // Azure does not touch these after creation: AKS never modifies the NSGs of a subnet it is given
+    // (learn.microsoft.com/azure/aks/azure-cni-overlay, "Network security groups"), alert rules and the
+    // action group are only changed by their owner, and the storage account's Azure default (accessTier
+    // Hot) is set by the program.
+    for (const type of [
+      "azure-native:monitor:MetricAlert",
+      "azure-native:monitor:ActionGroup",
+      "azure-native:monitor:ActivityLogAlert",
+      "azure-native:logic:Workflow",
+      "azure-native:alertsmanagement:PrometheusRuleGroup",
+      "azure-native:network:NetworkSecurityGroup",
+      "azure-native:network:FlowLog",
+      "azure-native:storage:StorageAccount",
+      "azure-native:authorization:PolicyAssignment",
+    ]) {
+      const now = week.all(type);
+      expect(now.length, type).toBeGreaterThan(0);
+      for (const r of now) {
+        const old = first.all(type).find((x) => x.name === r.name)!;
+        expect(plannedChanges(week, r, first.inputsOf(old)), `${type} ${r.name}`).toEqual([]);
+      }
+    }
+  });
+
   it("no resource plans a change of a create-only field, and nothing at all is planned on a rerun", () => {
     const offenders: string[] = [];
     for (const r of week.resources) {
@@ -188,6 +216,18 @@ describe("day 2: a create-only change is refused with the fix, not an ARM error"
     pools[0] = { ...pools[0], osDiskType: "Managed" };
     await expect(evaluateStack("prod", {}, live)).rejects.toThrow(
       /AKS cluster aks-agents-prod has the system pool's osDiskType "Managed", but the AKS plan .* asks for "Ephemeral".*az aks nodepool add .*--mode System .*--node-osdisk-type Ephemeral --node-osdisk-size 128/s,
+    );
+  });
+  it("the egress of a cluster created with the load balancer's outbound rules", async () => {
+    // prod egresses through a NAT gateway (network.egress natGateway); a cluster made before that has
+    // outboundType loadBalancer, which AKS fixes at creation.
+    const live = liveState(first);
+    const aks = live["azure-native:containerservice:getManagedCluster"] as unknown as {
+      networkProfile: Record<string, unknown>;
+    };
+    aks.networkProfile = { ...aks.networkProfile, outboundType: "loadBalancer" };
+    await expect(evaluateStack("prod", {}, live)).rejects.toThrow(
+      /monitoring-platform:network\.egress is "natGateway" in config but AKS cluster aks-agents-prod was created with "loadBalancer".*set network\.egress back to keep this cluster/s,
     );
   });
   it("Key Vault soft-delete retention", async () => {

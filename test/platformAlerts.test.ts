@@ -21,6 +21,7 @@ import {
   metricAlertPlans,
   metricsMissingExpr,
   ourSeverity,
+  serviceHealthCondition,
 } from "../infra/azure/platformAlertsPlan";
 import { run, tool } from "./tools";
 
@@ -117,6 +118,20 @@ describe("AMBA metric alerts", () => {
   });
 });
 
+describe("Service Health", () => {
+  it("matches incidents in our regions and in Azure's global services", () => {
+    const c = serviceHealthCondition(["West Europe", "West Europe"]);
+    expect(c.allOf).toEqual([
+      { field: "category", equals: "ServiceHealth" },
+      { field: "properties.incidentType", equals: "Incident" },
+      {
+        field: "properties.impactedServices[*].ImpactedRegions[*].RegionName",
+        containsAny: ["West Europe", "Global"],
+      },
+    ]);
+  });
+});
+
 describe("docs/azure-alerts.md", () => {
   const doc = fs.readFileSync(path.join(ROOT, "docs/azure-alerts.md"), "utf8");
   const rows = [...doc.matchAll(/^\| `([A-Za-z]+)` +\|.*\[[A-Za-z]+\]\(runbooks\/([A-Za-z]+)\.md\)/gm)].map(
@@ -180,6 +195,19 @@ describe("the notifier Logic App", () => {
     );
     expect(text).toContain(`"dedup_key":"@triggerBody()?['data']?['essentials']?['alertId']"`);
     expect(Object.keys((notifierDefinition() as { triggers: object }).triggers)).toEqual([NOTIFIER_TRIGGER]);
+  });
+
+  it("hides every HTTP action's inputs (the webhook URLs and the routing key) from run history", () => {
+    const http: { runtimeConfiguration?: unknown }[] = [];
+    const walk = (v: unknown) => {
+      if (v && typeof v === "object") {
+        if ((v as { type?: string }).type === "Http") http.push(v as { runtimeConfiguration?: unknown });
+        Object.values(v).forEach(walk);
+      }
+    };
+    walk(notifierDefinition());
+    expect(http.length).toBe(5);
+    for (const a of http) expect(a.runtimeConfiguration).toEqual({ secureData: { properties: ["inputs"] } });
   });
 
   it("has balanced expressions (every @{ … } and ( … ) closes)", () => {

@@ -16,7 +16,7 @@ const n = prod.network;
 
 /** Which rule decides a packet: the lowest priority whose fields match (NSGs stop at the first match). */
 function decide(rules: SecurityRule[], dir: "Inbound" | "Outbound", src: string, dst: string, port: number) {
-  const inRange = (ports: string[]) =>
+  const inRange = (ports: string[] = ["*"]) =>
     ports.some(
       (p) =>
         p === "*" ||
@@ -46,6 +46,8 @@ describe("network security groups", () => {
     // CNI overlay: the pod range is not in the VirtualNetwork tag, so it has its own rule both ways.
     expect(decide(aks, "Inbound", n.podCidr, "*", 8000)).toBe("Allow (AllowPodCidrInbound)");
     expect(decide(aks, "Outbound", "*", n.podCidr, 8000)).toBe("Allow (AllowPodCidrOutbound)");
+    // Node to pod on another node (service routing, cross-node LB traffic).
+    expect(decide(aks, "Inbound", n.aksNodesCidr, n.podCidr, 8000)).toBe("Allow (AllowNodesToPodsInbound)");
   });
 
   it("admit Postgres only from the nodes and within its subnet, nothing else from the VNet", () => {
@@ -68,6 +70,18 @@ describe("network security groups", () => {
 
   it("take no connection to the deploy runner", () => {
     expect(decide(nsgRules("runner", n), "Inbound", "VirtualNetwork", "*", 22)).toBe("Deny (DenyAllInbound)");
+  });
+
+  it('write all ports as destinationPortRange "*" (the plural list refuses "*")', () => {
+    for (const role of ["aks", "postgres", "endpoints", "runner"] as const) {
+      for (const r of nsgRules(role, n)) {
+        expect(r.destinationPortRanges ?? [], `${role} ${r.name}`).not.toContain("*");
+        expect(
+          r.destinationPortRange === "*" || (r.destinationPortRanges ?? []).length > 0,
+          `${role} ${r.name}`,
+        ).toBe(true);
+      }
+    }
   });
 
   it("use priorities Azure accepts (100-4096), unique per direction", () => {

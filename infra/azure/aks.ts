@@ -421,6 +421,12 @@ export class AksCluster extends pulumi.ComponentResource {
 }
 
 /** The create-only settings of the cluster: live values (from ARM) next to what config asks for. */
+/** AKS' outboundType in `network.egress` terms (another outbound type is shown as AKS names it). */
+function egressOf(outbound: string | undefined): string | undefined {
+  if (outbound === undefined) return undefined;
+  return outbound === "userAssignedNATGateway" ? "natGateway" : outbound;
+}
+
 export function clusterCreateOnly(
   current: containerservice.GetManagedClusterResult,
   args: Pick<AksClusterArgs, "aks" | "network" | "stack" | "egress">,
@@ -445,10 +451,11 @@ export function clusterCreateOnly(
     },
     {
       // The SDK's ContainerServiceNetworkProfile: outboundType "can only be set at cluster create time".
+      // Compared in network.egress' own terms (userAssignedNATGateway is natGateway).
       key: "network.egress",
-      current: np?.outboundType,
-      desired: outboundType(args.egress),
-      how: `${recreate} (network.egress ${args.egress} is AKS outboundType ${outboundType(args.egress)}; set network.egress back to keep this cluster)`,
+      current: egressOf(np?.outboundType),
+      desired: args.egress,
+      how: `${recreate}, or set network.egress back to keep this cluster`,
     },
     {
       key: "aks.apiServer.private",

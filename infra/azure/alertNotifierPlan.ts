@@ -20,9 +20,10 @@
  * and annotations do. Routing reads our `severity` custom property, not Azure's Sev0–4: activity-log alerts
  * (Service Health) have no severity of their own in that schema.
  *
- * Secrets (the routing key, the three webhook URLs) are SecureString workflow parameters: Logic Apps never
- * return their values on GET or in run history (learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-
- * logic-app, "Secure parameters in workflow definitions"), and Pulumi stores them encrypted.
+ * Secrets (the routing key, the three webhook URLs) are SecureString workflow parameters, which ARM never
+ * returns on GET, and Pulumi stores them encrypted. A parameter used in an action's URI or body would still
+ * show in the run history ("Access to parameter inputs", learn.microsoft.com/azure/logic-apps/
+ * logic-apps-securing-a-logic-app), so every HTTP action hides its inputs (runtimeConfiguration.secureData).
  */
 
 /** Our severities, as the rules' `severity` label and the Azure rules' `severity` custom property. */
@@ -58,7 +59,8 @@ const custom = (field: string) => `triggerBody()?['data']?['customProperties']?[
 function slackMessage(): Record<string, unknown> {
   const text = [
     `[@{${essentials("monitorCondition")}}] *@{${essentials("alertRule")}}* (@{${custom("severity")}}, Azure Monitor)`,
-    `@{${essentials("description")}}`,
+    // A Service Health event's own title when there is one (alertContext.properties), else the rule's description.
+    `@{coalesce(triggerBody()?['data']?['alertContext']?['properties']?['title'], ${essentials("description")})}`,
     `Resource: @{first(${essentials("alertTargetIDs")})}`,
     `Runbook: @{${custom("runbook_url")}}`,
     `Dashboard: @{${custom("dashboard")}}`,
@@ -104,6 +106,8 @@ function postTo(receiver: NotifierParameter): Record<string, unknown> {
       // Exponential retries on 408/429/5xx, as Alertmanager retries a failed notification.
       retryPolicy: { type: "exponential", count: 4, interval: "PT15S", minimumInterval: "PT10S" },
     },
+    // The Slack URL and the PagerDuty routing key never show in run history.
+    runtimeConfiguration: { secureData: { properties: ["inputs"] } },
     runAfter: {},
   };
 }
@@ -152,7 +156,9 @@ export function notifierDefinition(): Record<string, unknown> {
     actions: {
       route: {
         type: "Switch",
-        expression: `@coalesce(${custom("severity")}, '')`,
+        // Our custom property; for a Prometheus rule group's alert also its `severity` label (alertContext),
+        // should Azure not hand actionProperties on as custom properties.
+        expression: `@coalesce(${custom("severity")}, triggerBody()?['data']?['alertContext']?['labels']?['severity'], '')`,
         cases,
         default: { actions: actionsFor(AZURE_ROUTES.default) },
         runAfter: {},

@@ -251,6 +251,8 @@ export class Network extends pulumi.ComponentResource {
         minimumTlsVersion: "TLS1_2",
         allowBlobPublicAccess: false,
         enableHttpsTrafficOnly: true,
+        // Azure's default for StorageV2, set so a refresh that reads it back plans nothing.
+        accessTier: "Hot",
         tags: args.tags,
       },
       // Network evidence for postmortems and audits.

@@ -22,7 +22,9 @@ export interface SecurityRule {
   sourceAddressPrefix: string;
   sourcePortRange: "*";
   destinationAddressPrefix: string;
-  destinationPortRanges: string[];
+  /** Either all ports ("*", only valid in the singular field) or a list of ports and ranges. */
+  destinationPortRange?: "*";
+  destinationPortRanges?: string[];
   description: string;
 }
 
@@ -48,7 +50,11 @@ const rule = (
   sourceAddressPrefix: source,
   sourcePortRange: "*",
   destinationAddressPrefix: destination,
-  destinationPortRanges: ports.map(String),
+  // "*" is accepted in destinationPortRange only, not in the plural list (ARM SecurityRuleInvalidPortRange;
+  // cloud-provider-azure writes all-ports rules the same way).
+  ...(ports.length === 1 && ports[0] === "*"
+    ? { destinationPortRange: "*" as const }
+    : { destinationPortRanges: ports.map(String) }),
   description,
 });
 
@@ -58,7 +64,7 @@ const denyAllInbound = (what: string) =>
 /**
  * The rules of each subnet's NSG.
  *  - aks (nodes): AKS needs no inbound rules of its own ("outbound rules for AKS": no ingress requirements),
- *    but Azure CNI overlay needs pod-to-pod and node-to-pod traffic admitted when the subnet has an NSG,
+ *    but Azure CNI overlay needs node-to-node, node-to-pod and pod-to-pod traffic admitted when the subnet has an NSG,
  *    because the overlay range is not part of the VirtualNetwork tag (learn.microsoft.com/azure/aks/
  *    azure-cni-overlay, "Network security groups"). The app-routing ingress is a public load balancer: AKS
  *    load-balancer rules use floating IP, so the packet still carries the frontend address and the rule
@@ -85,6 +91,19 @@ export function nsgRules(role: NsgRole, n: NetworkConfig): SecurityRule[] {
           "*",
           ["*"],
           "CNI overlay pod traffic",
+        ),
+        // Node to pod (service routing, LB traffic forwarded across nodes, hostNetwork clients): the third
+        // flow the overlay page lists; node to node is AllowVnetInBound.
+        rule(
+          "AllowNodesToPodsInbound",
+          105,
+          "Inbound",
+          "Allow",
+          "*",
+          n.aksNodesCidr,
+          n.podCidr,
+          ["*"],
+          "CNI overlay node-to-pod traffic",
         ),
         rule(
           "AllowIngressFromInternet",

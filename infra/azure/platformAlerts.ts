@@ -188,6 +188,7 @@ export class PlatformAlerts extends pulumi.ComponentResource {
             labels: { severity: a.severity },
             annotations: {
               summary: pulumi.interpolate`No metrics from ${metrics.clusterName} in the Azure Monitor workspace`,
+              description: pulumi.interpolate`No sample of up{cluster="${metrics.clusterName}"} reached the Azure Monitor workspace for 10 minutes: the cluster, its Prometheus or its remote write is gone.`,
             },
             enabled: true,
             resolveConfiguration: { autoResolved: true, timeToResolve: "PT10M" },

@@ -378,7 +378,8 @@ export function serviceHealthCondition(regionDisplayNames: string[]) {
       { field: "properties.incidentType", equals: "Incident" },
       {
         field: "properties.impactedServices[*].ImpactedRegions[*].RegionName",
-        containsAny: [...new Set(regionDisplayNames)],
+        // "Global": incidents of global services (Entra ID, Front Door, DNS) are filed under that region.
+        containsAny: [...new Set([...regionDisplayNames, "Global"])],
       },
     ],
   };
