@@ -45,7 +45,7 @@ export interface AksClusterArgs {
   /** How the nodes reach the internet (`network.egress`): the cluster's outboundType. */
   egress: EgressMode;
   /**
-   * The nodes' own egress address (NAT gateway or firewall): admitted to the API server, which AKS does by
+   * The nodes' own egress address (`network.egress: natGateway`): admitted to the API server, which AKS does by
    * itself only for its load balancer's outbound addresses (learn.microsoft.com/azure/aks/
    * api-server-authorized-ip-ranges: with another outbound type the egress IP must be added).
    */
@@ -420,13 +420,13 @@ export class AksCluster extends pulumi.ComponentResource {
   }
 }
 
-/** The create-only settings of the cluster: live values (from ARM) next to what config asks for. */
 /** AKS' outboundType in `network.egress` terms (another outbound type is shown as AKS names it). */
 function egressOf(outbound: string | undefined): string | undefined {
   if (outbound === undefined) return undefined;
   return outbound === "userAssignedNATGateway" ? "natGateway" : outbound;
 }
 
+/** The create-only settings of the cluster: live values (from ARM) next to what config asks for. */
 export function clusterCreateOnly(
   current: containerservice.GetManagedClusterResult,
   args: Pick<AksClusterArgs, "aks" | "network" | "stack" | "egress">,

@@ -170,6 +170,8 @@ export class Network extends pulumi.ComponentResource {
     role: "runner" | "egress",
   ): { ip: network.PublicIPAddress; nat: network.NatGateway } {
     const ip = new network.PublicIPAddress(
+      // The runner's address keeps the resource name it had before this helper existed (a renamed
+      // resource is replaced, and its static address with it).
       `${name}-${role}-${role === "runner" ? "egress" : "ip"}`,
       {
         publicIpAddressName: azureName("pip", args.stack, role),
@@ -206,7 +208,7 @@ export class Network extends pulumi.ComponentResource {
         networkSecurityGroupName: azureName("nsg", args.stack, role),
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        securityRules: nsgRules(role, args.cidrs).map((r) => ({ ...r })),
+        securityRules: nsgRules(role, args.cidrs),
         tags: args.tags,
       },
       { parent: this },

@@ -8,8 +8,8 @@ import { privateEndpoint } from "../azure/privateDns";
 import { redisAccessPolicyAssignment, redisConfigProblems } from "./redisPlan";
 import { VAULT_SECRETS } from "../azure/secrets";
 
-export { REDIS_PORT } from "./redisPlan";
 import { REDIS_PORT } from "./redisPlan";
+export { REDIS_PORT };
 /** Azure Managed Redis has exactly one database, and it must be called "default". */
 export const REDIS_DATABASE = "default";
 /**

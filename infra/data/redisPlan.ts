@@ -1,13 +1,13 @@
 import type { RedisConfig } from "./config";
 
+/** Azure Managed Redis serves TLS on this port for the `default` database. */
+export const REDIS_PORT = 10000;
+
 /**
  * Problems in the `redis` config the schema cannot see, as messages naming the key and the fix.
  * Azure Managed Redis spreads an HA cluster over zones by itself (SKUs reject explicit zones), so a
  * zone-redundant stack needs HA: without it there is no replica to put in another zone.
  */
-/** Azure Managed Redis serves TLS on this port for the `default` database. */
-export const REDIS_PORT = 10000;
-
 export function redisConfigProblems(redis: RedisConfig, zoneRedundant: boolean): string[] {
   return zoneRedundant && !redis.highAvailability
     ? [

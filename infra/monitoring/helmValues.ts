@@ -365,7 +365,6 @@ function alertmanagerValues(i: HelmValuesInput): Record<string, unknown> {
   };
 }
 
-/** Grafana: one replica on a volume, Entra sign-in, the ingress, the dashboard sidecar. */
 /** grafana.ini, and with remote write to a workspace we know the endpoint of, its data source and plugin. */
 function workspaceInGrafana(m: MonitoringConfig, i: HelmValuesInput): Record<string, unknown> {
   const ini = grafanaIni(m, i.tenantId);
@@ -384,6 +383,7 @@ function workspaceInGrafana(m: MonitoringConfig, i: HelmValuesInput): Record<str
   };
 }
 
+/** Grafana: one replica on a volume, Entra sign-in, the ingress, the dashboard sidecar. */
 function grafanaValues(i: HelmValuesInput): Record<string, unknown> {
   const m = i.monitoring;
   return {
