@@ -55,7 +55,7 @@ import {
 } from "./kubernetes/certManagerPlan";
 import { recoveryPlan } from "./recovery";
 import { PlatformAlerts } from "./azure/platformAlerts";
-import { REGION_DISPLAY_NAME } from "./regions";
+import { regionDisplayName } from "./regions";
 
 // 1. config
 const cfg = loadConfig();
@@ -420,7 +420,6 @@ new AppIngress(`${cfg.app.name}-ingress`, {
 });
 
 // 7. Azure alerts: platform metrics seen by Azure, so they page also when the cluster cannot.
-const rw = cfg.monitoring.remoteWrite;
 new PlatformAlerts("azure-alerts", {
   ...common,
   resourceGroupName,
@@ -441,10 +440,10 @@ new PlatformAlerts("azure-alerts", {
   },
   runbookBaseUrl: cfg.monitoring.runbookBaseUrl,
   grafanaUrl: cfg.monitoring.grafana.url,
-  regionDisplayNames: [cfg.location, rw.location ?? cfg.location].map((r) => REGION_DISPLAY_NAME[r]),
+  regionDisplayNames: [cfg.location, remoteWrite?.location ?? cfg.location].map(regionDisplayName),
   metrics: remoteWrite && {
     workspaceId: remoteWrite.workspaceId,
-    location: rw.location ?? cfg.location,
+    location: remoteWrite.location,
     clusterName: aks.clusterName,
   },
 });

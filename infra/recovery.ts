@@ -11,6 +11,7 @@ import { z } from "zod";
 import { azureName } from "./naming";
 import { PAIRED_REGION, ZONE_REGIONS } from "./regions";
 import { registryName } from "./azure/registryPlan";
+import { remoteWriteNames } from "./monitoring/remoteWritePlan";
 
 export { PAIRED_REGION, ZONE_REGIONS };
 
@@ -316,11 +317,11 @@ export function recoveryStackConfig(
   return out;
 }
 
-/** The Azure Monitor workspace a stack creates for remote write (infra/monitoring/remoteWritePlan.ts). */
+/** The Azure Monitor workspace a stack creates for remote write, by the name remoteWritePlan gives it. */
 export function metricsWorkspaceId(subscriptionId: string, stack: string): string {
   return (
     `/subscriptions/${subscriptionId}/resourceGroups/${azureName("rg", stack)}` +
-    `/providers/Microsoft.Monitor/accounts/${azureName("amw", stack)}`
+    `/providers/Microsoft.Monitor/accounts/${remoteWriteNames(stack).workspace}`
   );
 }
 

@@ -69,6 +69,13 @@ export const REGION_DISPLAY_NAME: Readonly<Record<(typeof AZURE_REGIONS)[number]
   westus3: "West US 3",
 });
 
+/** The display name of a region we accept (config validation has refused any other). */
+export function regionDisplayName(region: string): string {
+  const name = (REGION_DISPLAY_NAME as Record<string, string | undefined>)[region];
+  if (!name) throw new Error(`${region} is not one of the accepted Azure regions (infra/regions.ts)`);
+  return name;
+}
+
 /**
  * The secondary region of each region we deploy to, from Microsoft's "Azure cross-region replication
  * pairings" table (https://learn.microsoft.com/azure/reliability/cross-region-replication-azure).

@@ -23,6 +23,7 @@ import {
   ourSeverity,
   serviceHealthCondition,
 } from "../infra/azure/platformAlertsPlan";
+import { regionDisplayName } from "../infra/regions";
 import { run, tool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -119,6 +120,17 @@ describe("AMBA metric alerts", () => {
 });
 
 describe("Service Health", () => {
+  it("names our regions as Service Health does, and refuses one it does not know", () => {
+    expect(["westeurope", "eastus2", "uksouth"].map(regionDisplayName)).toEqual([
+      "West Europe",
+      "East US 2",
+      "UK South",
+    ]);
+    expect(() => regionDisplayName("westeruope")).toThrow(
+      "westeruope is not one of the accepted Azure regions",
+    );
+  });
+
   it("matches incidents in our regions and in Azure's global services", () => {
     const c = serviceHealthCondition(["West Europe", "West Europe"]);
     expect(c.allOf).toEqual([

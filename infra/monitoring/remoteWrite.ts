@@ -32,15 +32,18 @@ export class PrometheusRemoteWrite extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
   public readonly workspaceId: pulumi.Output<string>;
   public readonly queryEndpoint: pulumi.Output<string | undefined>;
+  /** The workspace's region (`monitoring.remoteWrite.location`, default the stack's). */
+  public readonly location: string;
 
   constructor(name: string, args: PrometheusRemoteWriteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring-platform:monitoring:PrometheusRemoteWrite", name, {}, opts);
     const rw = args.monitoring.remoteWrite;
+    this.location = rw.location ?? args.location;
     const metrics = new MetricsWorkspace(
       "metrics",
       {
         resourceGroupName: args.resourceGroupName,
-        location: rw.location ?? args.location,
+        location: this.location,
         stack: args.stack,
         existingWorkspaceId: rw.workspaceId,
         tags: args.tags,
