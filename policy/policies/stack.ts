@@ -27,6 +27,20 @@ const assignmentsOf = (rs: PolicyResource[], roleGuid: string) =>
     String(peek(() => a.props.roleDefinitionId) ?? "").endsWith(`/${roleGuid}`),
   );
 
+/** Azure Policy assignments of one built-in definition or initiative (its GUID ends policyDefinitionId). */
+const policyAssignmentsOf = (rs: PolicyResource[], definitionGuid: string) =>
+  ofType(rs, T.policyAssignment).filter((a) =>
+    String(peek(() => a.props.policyDefinitionId) ?? "").endsWith(`/${definitionGuid}`),
+  );
+/** The value of one parameter of a policy assignment (`parameters.<name>.value`). */
+const parameterValue = (a: PolicyResource, name: string) =>
+  obj(obj(peek(() => a.props.parameters))[name]).value;
+/** Data collection rules that route into an Azure Monitor workspace: Prometheus remote-writes there. */
+const intoMetricsWorkspace = (rs: PolicyResource[]) =>
+  ofType(rs, T.dataCollectionRule).filter(
+    (r) => arr(peek(() => obj(r.props.destinations).monitoringAccounts)).length > 0,
+  );
+
 /** AcrPull, a built-in role (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull). */
 export const ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 
@@ -247,16 +261,12 @@ export const aksAllowedImages: StackPolicy = {
   // The AKS baseline's image-source assignment (mspnp/aks-baseline, policy assignments of the cluster stamp):
   // effect Deny, a regex anchored to one <name>.azurecr.io, and namespaces it applies to.
   check: (rs) => {
-    const denying = ofType(rs, T.policyAssignment).filter((a) => {
-      const p = obj(peek(() => a.props.parameters));
-      const value = (k: string) => obj(p[k]).value;
-      return (
-        String(peek(() => a.props.policyDefinitionId)).endsWith(`/${ALLOWED_IMAGES_DEFINITION}`) &&
-        String(value("effect")).toLowerCase() === "deny" &&
-        /^\^[a-z0-9]+\\\.azurecr\\\.io\//.test(String(value("allowedContainerImagesRegex"))) &&
-        arr(value("namespaces")).length > 0
-      );
-    });
+    const denying = policyAssignmentsOf(rs, ALLOWED_IMAGES_DEFINITION).filter(
+      (a) =>
+        String(parameterValue(a, "effect")).toLowerCase() === "deny" &&
+        /^\^[a-z0-9]+\\\.azurecr\\\.io\//.test(String(parameterValue(a, "allowedContainerImagesRegex"))) &&
+        arr(parameterValue(a, "namespaces")).length > 0,
+    );
     if (denying.length) return [];
     return againstEachCluster(
       rs,
@@ -277,10 +287,7 @@ export const prometheusRemoteWriteProd: StackPolicy = {
   check: (rs) => {
     if (stackEnvironment(rs) !== "prod") return [];
     const missing: string[] = [];
-    const intoWorkspace = ofType(rs, T.dataCollectionRule).filter(
-      (r) => arr(peek(() => obj(r.props.destinations).monitoringAccounts)).length > 0,
-    );
-    if (!intoWorkspace.length)
+    if (!intoMetricsWorkspace(rs).length)
       missing.push(`no ${T.dataCollectionRule} with a monitoringAccounts destination`);
     // The assignment made for Prometheus' own identity (infra/monitoring/remoteWrite.ts), by its resource
     // name: its scope (the rule's id) is not known at preview. Any other publisher role does not count.
@@ -350,10 +357,7 @@ export const azurePlatformAlerts: StackPolicy = {
       ),
     );
     if (!serviceHealth.length) v.push(...againstEachCluster(rs, "no Service Health activity-log alert"));
-    const remoteWriting = ofType(rs, T.dataCollectionRule).some(
-      (r) => arr(peek(() => obj(r.props.destinations).monitoringAccounts)).length > 0,
-    );
-    if (stackEnvironment(rs) === "prod" && remoteWriting) {
+    if (stackEnvironment(rs) === "prod" && intoMetricsWorkspace(rs).length) {
       const deadman = ofType(rs, T.prometheusRuleGroup).filter((g) =>
         arr(g.props.rules).some(
           (rule) =>
@@ -384,12 +388,10 @@ export const aksPodSecurityInitiative: StackPolicy = {
   // AKS baseline (workload-team/modules/policies.bicep) and issue 16: Audit in dev, Deny in prod.
   check: (rs) => {
     const prod = stackEnvironment(rs) === "prod";
-    const ok = ofType(rs, T.policyAssignment).some((a) => {
-      const p = obj(peek(() => a.props.parameters));
-      const effect = String(obj(p.effect).value ?? "Audit").toLowerCase();
-      const excluded = arr(obj(p.excludedNamespaces).value).map(String);
+    const ok = policyAssignmentsOf(rs, POD_SECURITY_INITIATIVE).some((a) => {
+      const effect = String(parameterValue(a, "effect") ?? "Audit").toLowerCase();
+      const excluded = arr(parameterValue(a, "excludedNamespaces")).map(String);
       return (
-        String(peek(() => a.props.policyDefinitionId)).endsWith(`/${POD_SECURITY_INITIATIVE}`) &&
         (prod ? effect === "deny" : effect === "deny" || effect === "audit") &&
         !excluded.some((n) => n === "agents" || n === "*")
       );
