@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as yaml from "js-yaml";
 import {
   AZURE_ROUTES,
@@ -25,6 +25,7 @@ import {
 } from "../infra/azure/platformAlertsPlan";
 import { regionDisplayName } from "../infra/regions";
 import { run, tool } from "./tools";
+import { renderResources } from "./renderFiles";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -309,15 +310,7 @@ describe("the dead man's switch in the metrics workspace (promtool)", () => {
 });
 
 describe("in the renders", () => {
-  type R = { type: string; name: string; inputs: Record<string, unknown> };
-  const resources = (stack: string) =>
-    (
-      JSON.parse(
-        fs.readFileSync(path.join(inject("renders")[stack as "dev" | "prod"].dir, "resources.json"), "utf8"),
-      ) as {
-        resources: R[];
-      }
-    ).resources;
+  const resources = (stack: string) => renderResources(stack as "dev" | "prod");
 
   it.each(["dev", "prod"])(
     "%s: one action group, every AMBA alert on its action group, Service Health",

@@ -2,10 +2,7 @@
  * Remote write to an Azure Monitor workspace (issue 16, item 4): the pure pieces, the config checks, and what
  * both renders hold (prod writes, dev does not).
  */
-import * as fs from "fs";
-import * as path from "path";
-import { describe, expect, inject, it } from "vitest";
-import type { RenderDocument } from "../cli/shared/renderOutput";
+import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../infra/config";
 import { helmValues } from "../infra/monitoring/helmValues";
 import {
@@ -16,7 +13,7 @@ import {
   remoteWriteUrl,
 } from "../infra/monitoring/remoteWritePlan";
 import { stackConfig } from "./mocks";
-import { releaseValues } from "./renderFiles";
+import { releaseValues, renderResources } from "./renderFiles";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -150,11 +147,8 @@ describe("remote write: config", () => {
 });
 
 function render(stack: "dev" | "prod") {
-  const doc = JSON.parse(
-    fs.readFileSync(path.join(inject("renders")[stack].dir, "resources.json"), "utf8"),
-  ) as RenderDocument;
   return {
-    resources: doc.resources as any[],
+    resources: renderResources(stack) as any[],
     values: releaseValues(stack, "monitoring-kube-prometheus-stack"),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Reading the run's shared renders (test/globalSetup.ts, `inject("renders")`): every manifest of a stack,
- * parsed once per test file, and the values of its Helm releases.
+ * parsed once per test file, the values of its Helm releases, and its resources.json.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -42,4 +42,26 @@ export function releaseValues(stack: Stack, release: string): any {
   const found = manifests(stack).find((m) => m.file === `helm-release_${release}.yaml`);
   if (!found) throw new Error(`the ${stack} render has no Helm release ${release}`);
   return found.obj.values;
+}
+
+/** A resource of resources.json as the tests read it (inputs are arbitrary JSON). */
+export interface RenderedResource {
+  type: string;
+  name: string;
+  inputs: any;
+  options: { protect: boolean; ignoreChanges: string[]; dependsOn: string[] };
+}
+
+const resourceCache = new Map<Stack, RenderedResource[]>();
+
+/** Every resource of the stack's resources.json, parsed once per test file. */
+export function renderResources(stack: Stack): RenderedResource[] {
+  if (!resourceCache.has(stack)) {
+    const file = path.join(inject("renders")[stack].dir, "resources.json");
+    resourceCache.set(
+      stack,
+      (JSON.parse(fs.readFileSync(file, "utf8")) as { resources: RenderedResource[] }).resources,
+    );
+  }
+  return resourceCache.get(stack)!;
 }

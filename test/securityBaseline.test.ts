@@ -2,14 +2,13 @@
  * The rest of the AKS baseline (docs/security-baseline.md): NSGs on every subnet, VNet flow logs, the
  * egress option, Defender and the pod security initiative. Pure plans first, then both renders.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { nsgRules, type SecurityRule } from "../infra/azure/networkSecurityPlan";
 import { egressMode, outboundType } from "../infra/azure/egressPlan";
 import { podSecurityAssignment } from "../infra/azure/podSecurityPolicyPlan";
 import { parseStackConfig } from "../infra/config";
 import { stackConfig } from "./mocks";
+import { renderResources } from "./renderFiles";
 
 const prod = parseStackConfig(stackConfig("prod").config);
 const n = prod.network;
@@ -133,20 +132,7 @@ describe("pod security restricted initiative", () => {
 });
 
 describe("in the renders", () => {
-  type R = {
-    type: string;
-    name: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered inputs are arbitrary JSON
-    inputs: Record<string, any>;
-    options: { protect: boolean; dependsOn: string[] };
-  };
-  const resources = (stack: "dev" | "prod") =>
-    (
-      JSON.parse(fs.readFileSync(path.join(inject("renders")[stack].dir, "resources.json"), "utf8")) as {
-        resources: R[];
-      }
-    ).resources;
-  const of = (stack: "dev" | "prod", type: string) => resources(stack).filter((r) => r.type === type);
+  const of = (stack: "dev" | "prod", type: string) => renderResources(stack).filter((r) => r.type === type);
 
   it.each(["dev", "prod"] as const)(
     "%s: every subnet has an NSG, every NSG logs to Log Analytics",
