@@ -167,21 +167,3 @@ export function notifierDefinition(): Record<string, unknown> {
     outputs: {},
   };
 }
-
-/**
- * The custom properties every Azure rule of ours sends (`webHookProperties` / `actionProperties`): the
- * severity the notifier routes on and the links the page carries, as our Prometheus rules' labels and
- * annotations (runbook_url, dashboard) do.
- */
-export function alertProperties(
-  severity: Severity,
-  runbook: string,
-  runbookBaseUrl: string,
-  dashboardUrl: string,
-): Record<string, string> {
-  return {
-    severity,
-    runbook_url: `${runbookBaseUrl.replace(/\/+$/, "")}/${runbook}.md`,
-    dashboard: dashboardUrl,
-  };
-}

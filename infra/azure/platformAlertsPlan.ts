@@ -11,7 +11,7 @@
  * docs/azure-alerts.md is the table of these alerts with their runbooks (test/platformAlerts.test.ts keeps
  * the two in step).
  */
-import { alertProperties, type Severity } from "./alertNotifierPlan";
+import type { Severity } from "./alertNotifierPlan";
 
 /** The resources the alerts watch, by role. */
 export type AlertTarget = "aks" | "postgres" | "redis" | "vault" | "registry";
@@ -334,14 +334,21 @@ export function ourSeverity(azureSeverity: number): Severity {
   return azureSeverity === 2 ? "warning" : "info";
 }
 
-/** The payload properties (routing severity, runbook, dashboard) of one Azure alert. */
+/**
+ * The custom properties every Azure rule of ours sends (`webHookProperties` / `actionProperties`): the
+ * severity the notifier routes on (alertNotifierPlan.ts) and the links the page carries, under the names our
+ * Prometheus rules' labels and annotations use (severity, runbook_url; dashboard).
+ */
 export function payloadOf(
   p: { runbook: string; dashboard: string },
   severity: Severity,
   links: { runbookBaseUrl: string; grafanaUrl: string },
 ): Record<string, string> {
-  const grafana = links.grafanaUrl.replace(/\/+$/, "");
-  return alertProperties(severity, p.runbook, links.runbookBaseUrl, `${grafana}/d/${p.dashboard}`);
+  return {
+    severity,
+    runbook_url: `${links.runbookBaseUrl.replace(/\/+$/, "")}/${p.runbook}.md`,
+    dashboard: `${links.grafanaUrl.replace(/\/+$/, "")}/d/${p.dashboard}`,
+  };
 }
 
 /** The static-threshold criteria of one metric alert (single resource, so the type's `allOf` form). */
