@@ -24,6 +24,7 @@ import {
   serviceHealthCondition,
 } from "../infra/azure/platformAlertsPlan";
 import { regionDisplayName } from "../infra/regions";
+import { loadDashboards } from "../infra/monitoring/dashboards";
 import { run, tool } from "./tools";
 import { renderResources } from "./renderFiles";
 
@@ -99,15 +100,8 @@ describe("AMBA metric alerts", () => {
   });
 
   it("link runbooks and dashboards that exist", () => {
-    const uids = new Set(
-      fs
-        .readdirSync(path.join(ROOT, "dashboards"), { recursive: true, encoding: "utf8" })
-        .filter((f) => f.endsWith(".json"))
-        .map(
-          (f) =>
-            (JSON.parse(fs.readFileSync(path.join(ROOT, "dashboards", f), "utf8")) as { uid: string }).uid,
-        ),
-    );
+    // The loader the program deploys dashboards with (uid = file stem, unique).
+    const uids = new Set(loadDashboards(path.join(ROOT, "dashboards")).map((d) => d.uid));
     for (const p of metricAlertPlans("Premium")) {
       expect(
         fs.existsSync(path.join(ROOT, "docs/runbooks", `${p.runbook}.md`)),
