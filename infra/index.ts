@@ -459,11 +459,12 @@ export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const monitoringIdentityClientId = monitoringIdentity.clientId;
 export const grafanaUrl = cfg.monitoring.grafana.url;
 // The Azure Monitor workspace Prometheus remote-writes to, and its PromQL endpoint (a second Grafana data
-// source that survives the cluster); undefined without `monitoring.remoteWrite.enabled`.
-// As Outputs, so a stack without remote write omits them quietly (a bare top-level undefined makes the
-// engine warn "will not show as a stack output" on every run).
-export const metricsWorkspaceId = pulumi.output(remoteWrite?.workspaceId);
-export const metricsQueryEndpoint = pulumi.output(remoteWrite?.queryEndpoint);
+// source that survives the cluster); null without `monitoring.remoteWrite.enabled`, and the endpoint also
+// for a shared workspace the stack did not make. Null, not undefined: the engine warns "Undefined value
+// (…) will not show as a stack output" for every top-level undefined, Outputs resolving to it included
+// (@pulumi/pulumi runtime/stack.js `massage`); null is a value and prints as such.
+export const metricsWorkspaceId = pulumi.output(remoteWrite?.workspaceId ?? null);
+export const metricsQueryEndpoint = pulumi.output(remoteWrite?.queryEndpoint).apply((e) => e ?? null);
 export const monitoringNamespace = monitoring.namespace;
 export const postgresFqdn = postgres.fqdn;
 export const redisHostName = redis.hostName;

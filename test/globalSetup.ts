@@ -15,6 +15,8 @@ export interface SharedRender {
   dir: string;
   /** What the render command printed. */
   stdout: string;
+  /** What it printed on stderr (the engine's warnings land there). */
+  stderr: string;
 }
 
 declare module "vitest" {
@@ -34,7 +36,7 @@ function render(stack: string, dir: string): Promise<SharedRender> {
       (err, stdout, stderr) => {
         if (err)
           reject(new Error(`npm run render -- --stack ${stack} failed (${err.code}):\n${stdout}${stderr}`));
-        else resolve({ dir, stdout });
+        else resolve({ dir, stdout, stderr });
       },
     );
   });

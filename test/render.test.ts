@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ROOT, SEEDED_SECRETS } from "./mocks";
 import { validateManifest } from "./schemas";
 import { run } from "./tools";
@@ -185,5 +185,14 @@ describe("render refuses broken monitoring content (nothing written, file and fi
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(fs.existsSync(path.join(r.out, "resources.json"))).toBe(false);
+  });
+});
+
+describe("render output a newcomer reads", () => {
+  // The README's first command: an engine warning there (e.g. "Undefined value (x) will not show as a stack
+  // output") reads as something broken on a fresh machine.
+  it.each(["dev", "prod"] as const)("%s: the engine prints no warning", (stack) => {
+    const { stderr } = inject("renders")[stack];
+    expect(stderr.split("\n").filter((l) => /warning/i.test(l))).toEqual([]);
   });
 });
